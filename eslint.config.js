@@ -27,6 +27,10 @@ export default tseslint.config(
   {
     files: ["eslint.config.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
-    rules: { "no-restricted-syntax": "off" },
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: "readonly", console: "readonly" },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, "no-restricted-syntax": "off" },
   },
 );
