@@ -16,7 +16,13 @@ export class SchemaValidator {
   private readonly compiled = new Map<JsonSchema, ValidateFunction>();
 
   constructor() {
-    this.ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true });
+    this.ajv = new Ajv({
+      allErrors: true,
+      useDefaults: true,
+      coerceTypes: true,
+      strict: true,
+      strictRequired: false,
+    });
     this.ajv.addVocabulary(ANNOTATION_KEYWORDS);
   }
 

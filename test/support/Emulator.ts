@@ -31,6 +31,7 @@ export async function startEmulator(region = TEST_REGION): Promise<Emulator> {
     host: "127.0.0.1",
     logger: false,
     defaultRegion: region,
+    messageSpies: { bufferSize: 20_000 },
   });
   const address = server.address;
   const sqs = new SQSClient({

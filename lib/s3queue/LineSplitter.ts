@@ -1,0 +1,156 @@
+const LF = 0x0a;
+const CR = 0x0d;
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** Receives each complete line, without its line terminator, and its offset in the text. */
+export type LineHandler = (line: Buffer, offset: number) => void;
+
+/** Told about a line longer than the limit, which is dropped. */
+export type OverlongHandler = (offset: number, length: number) => void;
+
+/**
+ * Splits decoded text into lines as it arrives, holding at most one partial line. LF ends a
+ * line, a CR before it is dropped, blank lines are skipped, a UTF-8 byte-order mark at the
+ * very start is dropped, and a line longer than `maxLineBytes` is dropped and reported
+ * instead of being buffered. Lines handed out are views into the input: the handler must use
+ * them before returning.
+ */
+export class LineSplitter {
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  private discarding = false;
+  private lineStart = 0;
+  private offset = 0;
+  private atStart = true;
+
+  constructor(
+    private readonly maxLineBytes: number,
+    private readonly onLine: LineHandler,
+    private readonly onOverlong: OverlongHandler,
+  ) {}
+
+  /** Bytes of text seen so far. */
+  get bytesSeen(): number {
+    return this.offset;
+  }
+
+  push(chunk: Buffer): void {
+    let data = chunk;
+    if (this.atStart) {
+      data = this.dropByteOrderMark(data);
+      if (data.length === 0) {
+        return;
+      }
+    }
+    const base = this.offset;
+    this.offset += data.length;
+    let start = 0;
+    let end = data.indexOf(LF, start);
+    while (end !== -1) {
+      this.completeLine(data, start, end, base);
+      start = end + 1;
+      this.lineStart = base + start;
+      end = data.indexOf(LF, start);
+    }
+    if (start < data.length) {
+      this.keepPartial(data.subarray(start));
+    }
+  }
+
+  /** Hands out the last line when the text does not end with a line terminator. */
+  end(): void {
+    if (this.discarding) {
+      this.onOverlong(this.lineStart, this.offset - this.lineStart);
+    } else if (this.pendingLength > 0) {
+      this.emit(this.takePending(), this.lineStart);
+    }
+    this.reset();
+  }
+
+  /** Forgets a partial line, e.g. when the text is cut by a decoding error. */
+  discardPartial(): number {
+    const length = this.pendingLength;
+    this.reset();
+
+    return length;
+  }
+
+  private completeLine(data: Buffer, start: number, end: number, base: number): void {
+    if (this.discarding) {
+      this.onOverlong(this.lineStart, base + end - this.lineStart);
+      this.discarding = false;
+
+      return;
+    }
+    if (this.pendingLength === 0) {
+      this.emit(data.subarray(start, end), base + start);
+
+      return;
+    }
+    if (this.pendingLength + (end - start) > this.maxLineBytes + 1) {
+      this.onOverlong(this.lineStart, this.pendingLength + end - start);
+      this.pending = [];
+      this.pendingLength = 0;
+
+      return;
+    }
+    this.pending.push(data.subarray(start, end));
+    this.pendingLength += end - start;
+    this.emit(this.takePending(), this.lineStart);
+  }
+
+  private keepPartial(rest: Buffer): void {
+    if (this.discarding) {
+      return;
+    }
+    this.pending.push(rest);
+    this.pendingLength += rest.length;
+    if (this.pendingLength > this.maxLineBytes + 1) {
+      this.pending = [];
+      this.pendingLength = 0;
+      this.discarding = true;
+    }
+  }
+
+  private takePending(): Buffer {
+    const line =
+      this.pending.length === 1
+        ? (this.pending[0] as Buffer)
+        : Buffer.concat(this.pending, this.pendingLength);
+    this.pending = [];
+    this.pendingLength = 0;
+
+    return line;
+  }
+
+  private emit(line: Buffer, offset: number): void {
+    const length = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+    if (length === 0) {
+      return;
+    }
+    if (length > this.maxLineBytes) {
+      this.onOverlong(offset, length);
+
+      return;
+    }
+    this.onLine(length === line.length ? line : line.subarray(0, length), offset);
+  }
+
+  private dropByteOrderMark(data: Buffer): Buffer {
+    this.atStart = false;
+    if (data.length >= UTF8_BOM.length && data.subarray(0, 3).equals(UTF8_BOM)) {
+      this.offset += UTF8_BOM.length;
+      this.lineStart = UTF8_BOM.length;
+
+      return data.subarray(UTF8_BOM.length);
+    }
+
+    return data;
+  }
+
+  private reset(): void {
+    this.pending = [];
+    this.pendingLength = 0;
+    this.discarding = false;
+  }
+}

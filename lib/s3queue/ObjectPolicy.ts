@@ -1,0 +1,9 @@
+import type { ObjectRef } from "./ObjectRef.js";
+
+/** What a trigger decides about the objects and lines of its log type. */
+export interface ObjectPolicy {
+  /** Undefined when the object must be read; otherwise why it is skipped. */
+  skipReason(ref: ObjectRef): string | undefined;
+  /** True for a line that is not an event, such as an optional header row. */
+  isHeaderLine(line: Buffer): boolean;
+}

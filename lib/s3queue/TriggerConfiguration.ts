@@ -1,0 +1,67 @@
+import { ConfigurationError } from "../errors/ConfigurationError.js";
+import type { TriggerDefinition } from "../runtime/PackageFiles.js";
+import type { SchemaValidator } from "../runtime/SchemaValidator.js";
+import type { SymphonyConfig } from "../runtime/SymphonyConfig.js";
+
+/** Where the events of an S3-queued trigger go. */
+export type ForwardTo = "intake" | "playbook" | "intake_and_playbook";
+
+/** The configuration of an S3-queued trigger, validated, defaults applied. */
+export interface S3QueuedTriggerConfiguration {
+  queue_name?: string;
+  queue_url?: string;
+  intake_key?: string;
+  intake_server: string;
+  key_prefix: string;
+  forward_to: ForwardTo;
+  max_concurrent_objects: number;
+  visibility_timeout_seconds: number;
+  max_receive_count: number;
+  duplicate_window_seconds: number;
+  shutdown_grace_seconds: number;
+  intake_batch_max_bytes: number;
+  intake_max_concurrent_requests: number;
+}
+
+/**
+ * Reads the trigger configuration (`trigger_configuration`, else `connector_configuration`),
+ * validates it against the trigger's `arguments` schema and checks what the schema cannot
+ * say: an intake key whenever events go to the intake. When the configuration names no intake
+ * server, the platform's `intake_url` is used before the schema's default.
+ */
+export function loadTriggerConfiguration(
+  symphony: SymphonyConfig,
+  validator: SchemaValidator,
+  definition: TriggerDefinition,
+): S3QueuedTriggerConfiguration {
+  const source =
+    symphony.readJson("trigger_configuration") === undefined &&
+    symphony.readJson("connector_configuration") !== undefined
+      ? "connector_configuration"
+      : "trigger_configuration";
+  const raw = symphony.requireJson(source);
+  const explicitServer =
+    typeof raw === "object" && raw !== null && !Array.isArray(raw)
+      ? (raw as Record<string, unknown>)["intake_server"]
+      : undefined;
+  const configuration = validator.validate<S3QueuedTriggerConfiguration>(
+    definition.arguments,
+    raw,
+    source,
+  );
+  const platformIntake = symphony.readString("intake_url");
+  if ((explicitServer === undefined || explicitServer === "" || explicitServer === null) && platformIntake) {
+    configuration.intake_server = platformIntake;
+  }
+  if (configuration.forward_to !== "playbook" && configuration.intake_key === undefined) {
+    throw new ConfigurationError(
+      source,
+      ["intake_key"],
+      `Invalid ${source}: "intake_key" (Intake key) is required when forward_to is ` +
+        `"${configuration.forward_to}". Copy the key of your Cisco Umbrella IP intake from ` +
+        `Sekoia.io, or set forward_to to "playbook".`,
+    );
+  }
+
+  return configuration;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { ModuleRunner } from "./lib/runtime/ModuleRunner.js";
+import { UmbrellaIpLogsTrigger } from "./triggers/UmbrellaIpLogsTrigger.js";
+
+/** Exit anyway this long after the command ended, should a handle keep the process alive. */
+const EXIT_DEADLINE_MS = 5_000;
+
+const runner = new ModuleRunner().register("cisco_umbrella_ip_logs", {
+  description: "trigger: Cisco Umbrella IP logs from S3 (SQS notifications) to Sekoia.io",
+  create: () => new UmbrellaIpLogsTrigger(),
+});
+
+const code = await runner.run(process.argv.slice(2));
+process.exitCode = code;
+setTimeout(() => process.exit(code), EXIT_DEADLINE_MS).unref();

@@ -1,0 +1,22 @@
+import { S3QueuedTrigger } from "../lib/s3queue/S3QueuedTrigger.js";
+import { isUmbrellaHeaderLine } from "../lib/umbrella/isHeaderLine.js";
+
+/** Umbrella writes `<folder>/<date>/<date>-<hh>-<mm>-<xxxx>.csv.gz`; plain `.csv` is read too. */
+const LOG_OBJECT_KEY = /\.csv(\.gz)?$/i;
+
+/**
+ * Cisco Umbrella IP logs (`iplogs/`): every line of every object, exactly as read, becomes one
+ * event for the Cisco Umbrella IP intake. Skips the optional header row and keys that are not
+ * log objects, such as README_FROM_UMBRELLA.txt.
+ */
+export class UmbrellaIpLogsTrigger extends S3QueuedTrigger {
+  protected readonly slug = "cisco_umbrella_ip_logs";
+
+  protected isLogObjectKey(key: string): boolean {
+    return LOG_OBJECT_KEY.test(key);
+  }
+
+  override isHeaderLine(line: Buffer): boolean {
+    return isUmbrellaHeaderLine(line);
+  }
+}
