@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ModuleRunner } from "./lib/runtime/ModuleRunner.js";
+import { NormalizeCommand } from "./lib/umbrella/NormalizeCommand.js";
 import { UmbrellaIpLogsTrigger } from "./triggers/UmbrellaIpLogsTrigger.js";
 
 /** Exit anyway this long after the command ended, should a handle keep the process alive. */
@@ -8,6 +9,9 @@ const EXIT_DEADLINE_MS = 5_000;
 const runner = new ModuleRunner().register("cisco_umbrella_ip_logs", {
   description: "trigger: Cisco Umbrella IP logs from S3 (SQS notifications) to Sekoia.io",
   create: () => new UmbrellaIpLogsTrigger(),
+}).register("normalize", {
+  description: "tool: print Umbrella IP log lines (files or stdin, gzip or plain) as ECS JSON",
+  create: () => new NormalizeCommand(),
 });
 
 const code = await runner.run(process.argv.slice(2));
