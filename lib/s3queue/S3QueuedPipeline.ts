@@ -20,8 +20,7 @@ import { VisibilityKeeper } from "./VisibilityKeeper.js";
 export const RECEIVE_WAIT_SECONDS = 20;
 const RECEIVE_RETRY_INITIAL_DELAY_MS = 1_000;
 const RECEIVE_RETRY_MAX_DELAY_MS = 60_000;
-/** Visibility given to a message whose objects failed, before its first retry. */
-const RETRY_VISIBILITY_INITIAL_SECONDS = 30;
+/** Longest delay before a failed message is tried again. */
 const RETRY_VISIBILITY_MAX_SECONDS = 900;
 /** How often the pipeline logs its totals while running. */
 const PROGRESS_LOG_INTERVAL_MS = 60_000;
@@ -31,6 +30,8 @@ export interface PipelineSettings {
   maxInFlightMessages: number;
   visibilityTimeoutSeconds: number;
   maxReceiveCount: number;
+  /** Delay before the first retry of a failed message, doubled at each further failure. */
+  retryDelaySeconds: number;
   shutdownGraceSeconds: number;
   receiveWaitSeconds?: number;
 }
@@ -162,7 +163,7 @@ export class S3QueuedPipeline {
           messageId: held.messageId,
           reason: describeError(error),
         });
-        this.release(held, RETRY_VISIBILITY_INITIAL_SECONDS, "unexpected");
+        this.release(held, this.settings.retryDelaySeconds, "unexpected");
       })
       .finally(() => {
         this.held.delete(held);
@@ -232,7 +233,7 @@ export class S3QueuedPipeline {
 
       return;
     }
-    const delay = retryDelaySeconds(message.receiveCount);
+    const delay = this.retryDelaySeconds(message.receiveCount);
     if (failures.every((error) => error instanceof IntakeError)) {
       this.release(message, delay, "intake");
 
@@ -283,6 +284,13 @@ export class S3QueuedPipeline {
     message.held = false;
     this.totals.released += 1;
     this.services.metrics.messagesReleased.labels(reason).inc();
+    this.services.logger.log(reason === "shutdown" ? "info" : "warning", "message released", {
+      queue: this.services.queue.name,
+      messageId: message.messageId,
+      reason,
+      retryInSeconds: seconds,
+      receiveCount: message.receiveCount,
+    });
     this.services.queue
       .changeVisibilityBatch([{ receiptHandle: message.receiptHandle, seconds }])
       .catch((error: unknown) => {
@@ -292,6 +300,14 @@ export class S3QueuedPipeline {
           reason: describeError(error),
         });
       });
+  }
+
+  /** The retry delay doubled for each earlier receive, up to 15 minutes. */
+  private retryDelaySeconds(receiveCount: number): number {
+    return Math.min(
+      RETRY_VISIBILITY_MAX_SECONDS,
+      this.settings.retryDelaySeconds * 2 ** Math.max(0, receiveCount - 1),
+    );
   }
 
   private waitForRoom(stop: AbortSignal): Promise<void> {
@@ -384,10 +400,3 @@ function isAborted(error: unknown): boolean {
   );
 }
 
-/** 30 s, 60 s, 120 s ... up to 15 min, by receive count. */
-function retryDelaySeconds(receiveCount: number): number {
-  return Math.min(
-    RETRY_VISIBILITY_MAX_SECONDS,
-    RETRY_VISIBILITY_INITIAL_SECONDS * 2 ** Math.max(0, receiveCount - 1),
-  );
-}

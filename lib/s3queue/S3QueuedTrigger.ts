@@ -131,6 +131,7 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
         maxInFlightMessages: configuration.max_concurrent_objects,
         visibilityTimeoutSeconds: configuration.visibility_timeout_seconds,
         maxReceiveCount: configuration.max_receive_count,
+        retryDelaySeconds: configuration.retry_delay_seconds,
         shutdownGraceSeconds: configuration.shutdown_grace_seconds,
       },
       {
@@ -162,6 +163,7 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
       logger: context.logger,
       metrics: context.metrics,
       liveness: context.liveness,
+      maxAttempts: configuration.intake_max_attempts,
     });
 
     return new IntakeForwarder({

@@ -17,10 +17,12 @@ export interface S3QueuedTriggerConfiguration {
   max_concurrent_objects: number;
   visibility_timeout_seconds: number;
   max_receive_count: number;
+  retry_delay_seconds: number;
   duplicate_window_seconds: number;
   shutdown_grace_seconds: number;
   intake_batch_max_bytes: number;
   intake_max_concurrent_requests: number;
+  intake_max_attempts: number;
 }
 
 /**

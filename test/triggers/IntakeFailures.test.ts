@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, test } from "node:test";
+
+import { TriggerHarness, TEST_INTAKE_KEY } from "../support/TriggerHarness.js";
+import { umbrellaIpLines, umbrellaObject } from "../support/UmbrellaLines.js";
+
+describe("intake failures", () => {
+  let harness: TriggerHarness;
+
+  beforeEach(async () => {
+    harness = await new TriggerHarness().start();
+  });
+  afterEach(async () => {
+    await harness.stop();
+  });
+
+  test("retries after a 500, delivers, and deletes the message only afterwards", async () => {
+    const lines = umbrellaIpLines(100, "500");
+    await harness.putObject("iplogs/a.csv.gz", umbrellaObject(lines));
+    let deletedBeforeAcceptance = false;
+    harness.intake.behave = ({ attempt }) => {
+      if (harness.emulator.server.spy.checkForMessage({ service: "sqs" }, "consumed")) {
+        deletedBeforeAcceptance = true;
+      }
+
+      return attempt === 1 ? { status: 500, body: "boom" } : undefined;
+    };
+    const messageId = await harness.notify(["iplogs/a.csv.gz"]);
+    const trigger = harness.startTrigger();
+
+    await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 20_000);
+
+    assert.equal(deletedBeforeAcceptance, false);
+    assert.deepEqual(harness.intake.requests.map((request) => request.status), [500, 200]);
+    assert.deepEqual(harness.intake.events, lines);
+    const retry = await trigger.waitForLog((log) => log.message === "intake request failed, retrying");
+    assert.match(String(retry["reason"]), /HTTP 500/);
+  });
+
+  test("keeps the message while the intake is down and delivers once it is back", async () => {
+    const lines = umbrellaIpLines(50, "down");
+    await harness.putObject("iplogs/b.csv.gz", umbrellaObject(lines));
+    harness.intake.behave = () => ({ destroy: true });
+    const messageId = await harness.notify(["iplogs/b.csv.gz"]);
+    const trigger = harness.startTrigger({ trigger: { visibility_timeout_seconds: 10 } });
+
+    await trigger.waitForLog((log) => log.message === "intake request failed, retrying");
+    await trigger.waitForLog((log) => log.message === "intake request failed, retrying" && log["attempt"] === 2);
+    assert.equal(harness.emulator.server.spy.checkForMessage({ service: "sqs", messageId }, "consumed"), undefined);
+    assert.equal(harness.queueDepth().inflight, 1);
+    harness.intake.behave = () => undefined;
+
+    await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 30_000);
+    assert.deepEqual(harness.intake.events, lines);
+  });
+
+  test("a message whose intake requests keep failing comes back and is delivered later", async () => {
+    const lines = umbrellaIpLines(20, "release");
+    await harness.putObject("iplogs/c.csv.gz", umbrellaObject(lines));
+    let failing = true;
+    harness.intake.behave = () => (failing ? { status: 503 } : undefined);
+    const messageId = await harness.notify(["iplogs/c.csv.gz"]);
+    const trigger = harness.startTrigger({
+      trigger: { intake_max_attempts: 2, retry_delay_seconds: 1 },
+    });
+
+    await trigger.waitForLog((log) => log.message === "message released");
+    failing = false;
+
+    await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 30_000);
+    assert.deepEqual(harness.intake.events, lines);
+  });
+
+  test("reports a refused intake key once, masked, and recovers when the intake accepts it", async () => {
+    const lines = umbrellaIpLines(10, "401");
+    await harness.putObject("iplogs/d.csv.gz", umbrellaObject(lines));
+    harness.intake.behave = ({ attempt }) => (attempt <= 2 ? { status: 401 } : undefined);
+    const messageId = await harness.notify(["iplogs/d.csv.gz"]);
+    const trigger = harness.startTrigger();
+
+    await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 30_000);
+
+    const critical = trigger.logs.filter((log) => log.level === "critical");
+    assert.equal(critical.length, 1);
+    assert.equal(critical[0]?.["intakeKey"], "inta****");
+    assert.equal(critical[0]?.["status"], 401);
+    assert.ok(!JSON.stringify(trigger.logs).includes(TEST_INTAKE_KEY));
+    await trigger.waitForLog((log) => log.message === "the intake accepts events again");
+    assert.deepEqual(harness.intake.events, lines);
+  });
+
+  test("honours Retry-After on 429", async () => {
+    const lines = umbrellaIpLines(10, "429");
+    await harness.putObject("iplogs/e.csv.gz", umbrellaObject(lines));
+    const times: number[] = [];
+    harness.intake.behave = ({ attempt }) => {
+      times.push(Date.now());
+
+      return attempt === 1 ? { status: 429, headers: { "retry-after": "2" } } : undefined;
+    };
+    const messageId = await harness.notify(["iplogs/e.csv.gz"]);
+    harness.startTrigger();
+
+    await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 20_000);
+
+    assert.equal(times.length, 2);
+    assert.ok((times[1] ?? 0) - (times[0] ?? 0) >= 1900, `retried after ${(times[1] ?? 0) - (times[0] ?? 0)} ms`);
+  });
+});
