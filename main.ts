@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createPlatformTransports } from "./lib/runtime/createPlatformTransports.js";
 import { ModuleRunner } from "./lib/runtime/ModuleRunner.js";
 import { NormalizeCommand } from "./lib/umbrella/NormalizeCommand.js";
 import { UmbrellaIpLogsTrigger } from "./triggers/UmbrellaIpLogsTrigger.js";
@@ -6,7 +7,7 @@ import { UmbrellaIpLogsTrigger } from "./triggers/UmbrellaIpLogsTrigger.js";
 /** Exit anyway this long after the command ended, should a handle keep the process alive. */
 const EXIT_DEADLINE_MS = 5_000;
 
-const runner = new ModuleRunner().register("cisco_umbrella_ip_logs", {
+const runner = new ModuleRunner({ transports: createPlatformTransports }).register("cisco_umbrella_ip_logs", {
   description: "trigger: Cisco Umbrella IP logs from S3 (SQS notifications) to Sekoia.io",
   create: () => new UmbrellaIpLogsTrigger(),
 }).register("normalize", {

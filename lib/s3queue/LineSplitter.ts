@@ -22,6 +22,8 @@ export class LineSplitter {
   private lineStart = 0;
   private offset = 0;
   private atStart = true;
+  /** The first bytes of the text while they may still be the start of a byte-order mark. */
+  private head: Buffer | undefined;
 
   constructor(
     private readonly maxLineBytes: number,
@@ -37,6 +39,13 @@ export class LineSplitter {
   push(chunk: Buffer): void {
     let data = chunk;
     if (this.atStart) {
+      data = this.head === undefined ? chunk : Buffer.concat([this.head, chunk]);
+      if (data.length < UTF8_BOM.length && data.equals(UTF8_BOM.subarray(0, data.length))) {
+        this.head = data;
+
+        return;
+      }
+      this.head = undefined;
       data = this.dropByteOrderMark(data);
       if (data.length === 0) {
         return;
@@ -59,6 +68,12 @@ export class LineSplitter {
 
   /** Hands out the last line when the text does not end with a line terminator. */
   end(): void {
+    if (this.head !== undefined) {
+      const head = this.head;
+      this.head = undefined;
+      this.atStart = false;
+      this.push(head);
+    }
     if (this.discarding) {
       this.onOverlong(this.lineStart, this.offset - this.lineStart);
     } else if (this.pendingLength > 0) {
@@ -69,7 +84,8 @@ export class LineSplitter {
 
   /** Forgets a partial line, e.g. when the text is cut by a decoding error. */
   discardPartial(): number {
-    const length = this.pendingLength;
+    const length = this.pendingLength + (this.head?.length ?? 0);
+    this.head = undefined;
     this.reset();
 
     return length;
@@ -129,7 +145,8 @@ export class LineSplitter {
       return;
     }
     if (length > this.maxLineBytes) {
-      this.onOverlong(offset, length);
+      // line.length, CR included, as the other overlong paths count it
+      this.onOverlong(offset, line.length);
 
       return;
     }

@@ -177,8 +177,9 @@ function describeJson(value: unknown): string {
   if (value === null) {
     return "null";
   }
+  const type = typeof value;
 
-  return `a ${typeof value}`;
+  return type === "object" ? "an object" : `a ${type}`;
 }
 
 function stringOrUndefined(value: unknown): string | undefined {

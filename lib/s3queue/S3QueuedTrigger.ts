@@ -6,11 +6,17 @@ import { describeError } from "../errors/ModuleError.js";
 import { IntakeClient } from "../intake/IntakeClient.js";
 import { IntakeForwarder } from "../intake/IntakeForwarder.js";
 import { INTAKE_MAX_EVENT_BYTES } from "../intake/IntakeLimits.js";
+import { ConfigurationError } from "../errors/ConfigurationError.js";
 import { Backoff, sleep } from "../runtime/Backoff.js";
+import { HealthServer, monitoringPorts } from "../runtime/HealthServer.js";
+import { MetricsServer } from "../runtime/MetricsServer.js";
 import { loadTriggerDefinition, readPackageJson } from "../runtime/PackageFiles.js";
+import { PlaybookClient } from "../runtime/PlaybookClient.js";
 import type { ModuleCommand, RuntimeContext } from "../runtime/RuntimeContext.js";
 import { maskIntakeKey } from "../runtime/SecretRedactor.js";
 import type { EventSink } from "./EventSink.js";
+import { FanOutSink } from "./FanOutSink.js";
+import { PlaybookForwarder, type PlaybookEventBuilder } from "./PlaybookForwarder.js";
 import { ObjectProcessor } from "./ObjectProcessor.js";
 import type { ObjectPolicy } from "./ObjectPolicy.js";
 import { ObjectReader } from "./ObjectReader.js";
@@ -23,6 +29,8 @@ import {
 } from "./TriggerConfiguration.js";
 
 const QUEUE_LOOKUP_INITIAL_DELAY_MS = 5_000;
+/** Playbook events sent at once; each is one callback request. */
+const PLAYBOOK_MAX_CONCURRENT_EVENTS = 16;
 const QUEUE_LOOKUP_MAX_DELAY_MS = 5 * 60_000;
 
 /**
@@ -38,6 +46,11 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
 
   /** True for keys that hold logs of this trigger's type (the prefix is checked already). */
   protected abstract isLogObjectKey(key: string): boolean;
+
+  /** Builds the playbook event of a line (`forward_to` playbook); the raw line by default. */
+  protected playbookEventBuilder(): PlaybookEventBuilder {
+    return (line) => ({ message: line });
+  }
 
   isHeaderLine(_line: Buffer): boolean {
     return false;
@@ -58,6 +71,20 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
   }
 
   async run(context: RuntimeContext): Promise<number> {
+    const ports = monitoringPorts(context.symphony);
+    const health = new HealthServer(context.liveness);
+    const exporter = new MetricsServer(context.metrics);
+    const livenessPort = await health.start(ports.liveness);
+    const metricsPort = await exporter.start(ports.metrics);
+    context.logger.info("monitoring", { livenessPort, metricsPort });
+    try {
+      return await this.collectUntilStopped(context);
+    } finally {
+      await Promise.all([health.stop(), exporter.stop()]);
+    }
+  }
+
+  private async collectUntilStopped(context: RuntimeContext): Promise<number> {
     const definition = loadTriggerDefinition(this.slug);
     const configuration = loadTriggerConfiguration(
       context.symphony,
@@ -102,7 +129,7 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
   ): Promise<void> {
     const work = new AbortController();
     const maskedKey = maskIntakeKey(configuration.intake_key ?? "");
-    const sink = this.createSink(configuration, context, work.signal, maskedKey);
+    const sink = this.createSinks(configuration, context, work.signal, maskedKey);
     const reader = new ObjectReader(clients.s3, {
       maxLineBytes: INTAKE_MAX_EVENT_BYTES,
       onResume: (ref, offset, error) => {
@@ -148,7 +175,47 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
     await pipeline.run(context.shutdown);
   }
 
-  private createSink(
+  private createSinks(
+    configuration: S3QueuedTriggerConfiguration,
+    context: RuntimeContext,
+    signal: AbortSignal,
+    maskedKey: string,
+  ): EventSink {
+    const sinks: EventSink[] = [];
+    if (configuration.forward_to !== "playbook") {
+      sinks.push(this.createIntakeSink(configuration, context, signal, maskedKey));
+    }
+    if (configuration.forward_to !== "intake") {
+      sinks.push(this.createPlaybookSink(context, signal));
+    }
+
+    return sinks.length === 1 ? (sinks[0] as EventSink) : new FanOutSink(sinks);
+  }
+
+  private createPlaybookSink(context: RuntimeContext, signal: AbortSignal): EventSink {
+    const client = PlaybookClient.fromSymphony(context);
+    if (client === undefined) {
+      throw new ConfigurationError(
+        "trigger_configuration",
+        ["forward_to"],
+        'Invalid trigger_configuration: "forward_to" sends events to the playbook, but the ' +
+          "platform gave no url_callback or token. Use forward_to \"intake\" outside a playbook.",
+      );
+    }
+
+    return new PlaybookForwarder({
+      client,
+      eventName: loadTriggerDefinition(this.slug).name,
+      build: this.playbookEventBuilder(),
+      maxConcurrentEvents: PLAYBOOK_MAX_CONCURRENT_EVENTS,
+      logger: context.logger,
+      metrics: context.metrics,
+      liveness: context.liveness,
+      signal,
+    });
+  }
+
+  private createIntakeSink(
     configuration: S3QueuedTriggerConfiguration,
     context: RuntimeContext,
     signal: AbortSignal,

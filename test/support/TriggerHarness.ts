@@ -63,6 +63,29 @@ export class TriggerProcess {
     });
   }
 
+  /** The Prometheus text of the trigger's metrics endpoint. */
+  async scrapeMetrics(): Promise<string> {
+    const monitoring = await this.waitForLog((log) => log.message === "monitoring");
+    const response = await fetch(`http://127.0.0.1:${String(monitoring["metricsPort"])}/metrics`);
+
+    return response.text();
+  }
+
+  /** The value of one sample, e.g. `metric("umbrella_s3_objects_total", {outcome: "missing"})`. */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const text = await this.scrapeMetrics();
+
+    return metricValue(text, name, labels);
+  }
+
+  /** GET /health on the trigger's liveness port. */
+  async health(): Promise<{ status: number; body: Record<string, unknown> }> {
+    const monitoring = await this.waitForLog((log) => log.message === "monitoring");
+    const response = await fetch(`http://127.0.0.1:${String(monitoring["livenessPort"])}/health`);
+
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
   /** Sends SIGTERM and resolves with the exit code. */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
@@ -238,6 +261,27 @@ export class TriggerHarness {
 
     return started;
   }
+}
+
+/** One sample of a Prometheus text exposition; 0 when absent. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) {
+      continue;
+    }
+    const match = /^([^{\s]+)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
+    if (match === null || match[1] !== name) {
+      continue;
+    }
+    const found = Object.fromEntries(
+      [...(match[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((pair) => [pair[1], pair[2]]),
+    );
+    if (Object.entries(labels).every(([key, value]) => found[key] === value)) {
+      return Number(match[3]);
+    }
+  }
+
+  return 0;
 }
 
 /** The body S3 sends for new objects: form-encoded keys, one record each. */
