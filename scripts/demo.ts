@@ -79,7 +79,13 @@ writeFileSync(
 );
 writeFileSync(
   join(symphony, "trigger_configuration"),
-  JSON.stringify({ queue_name: QUEUE, intake_key: INTAKE_KEY, intake_server: intake.url }),
+  JSON.stringify({
+    queue_name: QUEUE,
+    intake_key: INTAKE_KEY,
+    intake_server: intake.url,
+    // A stop waits for the receive under way: a short long-poll keeps the demo's end quick.
+    receive_wait_seconds: 2,
+  }),
 );
 console.log(`\nstarting: node dist/main.js cisco_umbrella_ip_logs  (SYMPHONY_DIR=${symphony})\n`);
 const trigger = spawn(process.execPath, ["dist/main.js", "cisco_umbrella_ip_logs"], {

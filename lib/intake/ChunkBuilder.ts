@@ -73,11 +73,18 @@ export class ChunkBuilder {
     }
     CLOSING.copy(this.buffer, this.length);
     const buffer = this.buffer;
+    let released = false;
     const chunk: IntakeChunk = {
       body: buffer.subarray(0, this.length + CLOSING.length),
       eventCount: this.events,
       owners: this.owners,
-      release: () => this.giveBack(buffer),
+      // Once only: a buffer pooled twice would be handed to two chunks at the same time.
+      release: () => {
+        if (!released) {
+          released = true;
+          this.giveBack(buffer);
+        }
+      },
     };
     this.buffer = this.takeBuffer();
     this.startBody();

@@ -33,6 +33,7 @@ export interface PipelineSettings {
   /** Delay before the first retry of a failed message, doubled at each further failure. */
   retryDelaySeconds: number;
   shutdownGraceSeconds: number;
+  /** SQS long polling wait; a stop waits for the receive under way. */
   receiveWaitSeconds?: number;
 }
 
@@ -71,6 +72,7 @@ export class S3QueuedPipeline {
   private readonly deleter: MessageDeleter;
   private readonly held = new Map<InFlightMessage, Promise<void>>();
   private readonly givenUp = new Set<string>();
+  private readonly releases = new Set<Promise<void>>();
   private roomWaiter: (() => void) | undefined;
   private redrive: RedrivePolicy | undefined;
   private configurationProblemReported = false;
@@ -100,14 +102,21 @@ export class S3QueuedPipeline {
     this.keeper.start();
     const progress = setInterval(() => this.logProgress(), PROGRESS_LOG_INTERVAL_MS);
     progress.unref();
+    let stoppedAt = Date.now();
+    stop.addEventListener("abort", () => (stoppedAt = Date.now()), { once: true });
     try {
       await this.poll(stop);
     } finally {
       clearInterval(progress);
-      await this.shutdown();
+      await this.shutdown(stoppedAt);
     }
   }
 
+  /**
+   * Receives until `stop` aborts. A receive under way is not cancelled: SQS may already have
+   * handed it messages, which would stay invisible until their timeout; instead its messages
+   * are handed back at once. Long polling bounds the wait.
+   */
   private async poll(stop: AbortSignal): Promise<void> {
     const { queue, liveness, metrics } = this.services;
     const backoff = new Backoff({
@@ -126,7 +135,6 @@ export class S3QueuedPipeline {
           Math.min(room, SQS_BATCH_LIMIT),
           this.settings.visibilityTimeoutSeconds,
           this.settings.receiveWaitSeconds ?? RECEIVE_WAIT_SECONDS,
-          stop,
         );
       } catch (error: unknown) {
         if (stop.aborted) {
@@ -140,15 +148,20 @@ export class S3QueuedPipeline {
       liveness.heartbeat();
       metrics.messagesReceived.inc(messages.length);
       for (const message of messages) {
-        this.hold(message);
+        this.hold(message, stop.aborted);
       }
     }
   }
 
-  private hold(message: Message): void {
+  private hold(message: Message, stopping: boolean): void {
     const now = Date.now();
     const held = new InFlightMessage(message, now, this.settings.visibilityTimeoutSeconds);
     this.totals.received += 1;
+    if (stopping) {
+      this.release(held, 0, "shutdown");
+
+      return;
+    }
     if (held.sentAt !== undefined) {
       this.services.metrics.messageAge
         .labels(this.services.maskedKey)
@@ -291,15 +304,26 @@ export class S3QueuedPipeline {
       retryInSeconds: seconds,
       receiveCount: message.receiveCount,
     });
-    this.services.queue
+    const call = this.services.queue
       .changeVisibilityBatch([{ receiptHandle: message.receiptHandle, seconds }])
-      .catch((error: unknown) => {
-        this.services.logger.log("warning", "could not release a message; it returns later", {
-          queue: this.services.queue.name,
-          messageId: message.messageId,
-          reason: describeError(error),
-        });
-      });
+      .then(
+        (failures) => {
+          for (const failure of failures) {
+            this.warnReleaseFailed(message, `${failure.code}: ${failure.message}`);
+          }
+        },
+        (error: unknown) => this.warnReleaseFailed(message, describeError(error)),
+      )
+      .finally(() => this.releases.delete(call));
+    this.releases.add(call);
+  }
+
+  private warnReleaseFailed(message: InFlightMessage, reason: string): void {
+    this.services.logger.log("warning", "could not release a message; it returns later", {
+      queue: this.services.queue.name,
+      messageId: message.messageId,
+      reason,
+    });
   }
 
   /** The retry delay doubled for each earlier receive, up to 15 minutes. */
@@ -326,9 +350,9 @@ export class S3QueuedPipeline {
     });
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(stoppedAt: number): Promise<void> {
     const { logger, work } = this.services;
-    const graceMs = this.settings.shutdownGraceSeconds * 1000;
+    const graceMs = Math.max(0, stoppedAt + this.settings.shutdownGraceSeconds * 1000 - Date.now());
     logger.info("stopping: no more receives, finishing the work in flight", {
       messages: this.held.size,
       graceSeconds: this.settings.shutdownGraceSeconds,
@@ -348,7 +372,7 @@ export class S3QueuedPipeline {
       await finished;
     }
     await this.services.closeSinks();
-    await this.deleter.flush();
+    await Promise.all([this.deleter.flush(), ...this.releases]);
     await this.keeper.stop();
     this.logProgress();
   }

@@ -160,6 +160,7 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
         maxReceiveCount: configuration.max_receive_count,
         retryDelaySeconds: configuration.retry_delay_seconds,
         shutdownGraceSeconds: configuration.shutdown_grace_seconds,
+        receiveWaitSeconds: configuration.receive_wait_seconds,
       },
       {
         queue,

@@ -60,7 +60,6 @@ export class SqsQueue {
     maxMessages: number,
     visibilityTimeoutSeconds: number,
     waitTimeSeconds: number,
-    signal: AbortSignal,
   ): Promise<Message[]> {
     try {
       const response = await this.sqs.send(
@@ -71,7 +70,6 @@ export class SqsQueue {
           WaitTimeSeconds: waitTimeSeconds,
           MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
         }),
-        { abortSignal: signal },
       );
 
       return response.Messages ?? [];

@@ -20,6 +20,7 @@ export interface S3QueuedTriggerConfiguration {
   retry_delay_seconds: number;
   duplicate_window_seconds: number;
   shutdown_grace_seconds: number;
+  receive_wait_seconds: number;
   intake_batch_max_bytes: number;
   intake_max_concurrent_requests: number;
   intake_max_attempts: number;

@@ -19,7 +19,9 @@ export type IntakeBehaviour = (request: {
   | undefined
   | { status: number; body?: string; headers?: Record<string, string> }
   | { hang: true }
-  | { destroy: true };
+  | { destroy: true }
+  /** Accepts, but only after this delay. */
+  | { delayMs: number };
 
 /**
  * A real node:http server on 127.0.0.1 that speaks the intake's batch API: POST /batch with
@@ -102,6 +104,12 @@ export class IntakeServer {
 
         return;
       }
+      if (outcome !== undefined && "delayMs" in outcome) {
+        const timer = setTimeout(() => this.accept(body, raw.length, req, res), outcome.delayMs);
+        res.on("close", () => clearTimeout(timer));
+
+        return;
+      }
       if (outcome !== undefined && "destroy" in outcome) {
         this.requests.push({ status: 0, events: body.jsons.length });
         req.socket.destroy();
@@ -114,17 +122,21 @@ export class IntakeServer {
 
         return;
       }
-      this.accepted.push({
-        intakeKey: body.intake_key,
-        events: body.jsons,
-        bytes: raw.length,
-        headers: req.headers,
-      });
-      this.requests.push({ status: 200, events: body.jsons.length });
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ event_ids: body.jsons.map(() => randomUUID()) }));
-      this.notify();
+      this.accept(body, raw.length, req, res);
     });
+  }
+
+  private accept(
+    body: { intake_key: string; jsons: string[] },
+    bytes: number,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void {
+    this.accepted.push({ intakeKey: body.intake_key, events: body.jsons, bytes, headers: req.headers });
+    this.requests.push({ status: 200, events: body.jsons.length });
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ event_ids: body.jsons.map(() => randomUUID()) }));
+    this.notify();
   }
 
   private notify(): void {

@@ -208,6 +208,21 @@ export class TriggerHarness {
     };
   }
 
+  /** Resolves once no message is left in the queue (ready, in flight or delayed). */
+  async waitForEmptyQueue(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const depth = this.queueDepth();
+      if (depth.ready + depth.inflight + depth.delayed === 0) {
+        return;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`queue not empty after ${timeoutMs} ms: ${JSON.stringify(depth)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** Writes the configuration files and starts `node dist/main.js <command>`. */
   startTrigger(
     options: {
@@ -234,6 +249,7 @@ export class TriggerHarness {
         intake_key: TEST_INTAKE_KEY,
         intake_server: this.intake.url,
         shutdown_grace_seconds: 5,
+        receive_wait_seconds: 1,
         ...trigger,
       }),
     );
