@@ -84,7 +84,7 @@ interface HeldCredentials {
  * How SDK clients pick up refreshed credentials: each v3 client wraps `provide` in
  * `memoizeIdentityProvider` (@smithy/core) and calls it again only when the identity it holds
  * has an `expiration` less than SDK_IDENTITY_REFRESH_WINDOW_MS away. The `expiration` handed
- * to the SDK is therefore moved forward so that this window opens at `refreshAt`; from then
+ * to the SDK is therefore brought earlier so that this window opens at `refreshAt`; from then
  * on every request asks `provide`, which answers from memory until the new credentials are
  * there, and the client swaps them in on its next request. The true expiry stays here.
  */
@@ -323,7 +323,7 @@ function readToken(body: string): string | undefined {
   try {
     const parsed = JSON.parse(body) as unknown;
     if (typeof parsed === "object" && parsed !== null && "token" in parsed) {
-      const token = (parsed as { token: unknown }).token;
+      const token = parsed.token;
 
       return typeof token === "string" && token !== "" ? token : undefined;
     }

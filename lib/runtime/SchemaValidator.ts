@@ -149,8 +149,15 @@ function explainError(error: ErrorObject, schema: JsonSchema): Problem {
         field,
         text: `${name} has an invalid format (expected to match ${String(params["pattern"])}).`,
       };
-    case "minLength":
-      return { field, text: `${name} must not be empty.` };
+    case "minLength": {
+      const limit = Number(params["limit"]);
+      const text =
+        limit <= 1
+          ? `${name} must not be empty.`
+          : `${name} must be at least ${limit} characters long.`;
+
+      return { field, text };
+    }
     case "anyOf":
     case "oneOf":
       return { field, text: describeAlternatives(error, schema) };

@@ -18,6 +18,12 @@ export class SecretRedactor {
       return;
     }
     this.secrets.set(value, replacement);
+    // Longest first, so that a secret containing another one is replaced whole.
+    const sorted = [...this.secrets].sort(([a], [b]) => b.length - a.length);
+    this.secrets.clear();
+    for (const [secret, mask] of sorted) {
+      this.secrets.set(secret, mask);
+    }
   }
 
   /** Registers an intake key, which is shown masked rather than removed. */

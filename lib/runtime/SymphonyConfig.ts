@@ -56,7 +56,7 @@ export class SymphonyConfig {
       throw new ConfigurationError(
         name,
         [],
-        `${name} (${raw.where}) is not valid JSON: ${(error as Error).message}. ` +
+        `${name} (${raw.where}) is not valid JSON: ${describeSyntaxError(error)}. ` +
           "Write the configuration as a JSON object" +
           (raw.origin === "environment" ? ", or as base64 of a JSON object." : "."),
         { cause: error },
@@ -112,6 +112,13 @@ export class SymphonyConfig {
 
     return { text: value, origin: "environment", where: `environment variable ${variable}` };
   }
+}
+
+/** V8 quotes the text around a JSON syntax error; that text may hold a secret. */
+function describeSyntaxError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+
+  return message.replace(/,? *(?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, "");
 }
 
 function decodeBase64Json(text: string): unknown {

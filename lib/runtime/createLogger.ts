@@ -41,6 +41,12 @@ function errorFields(error: unknown): Record<string, unknown> {
 /** A winston format that removes secrets and flattens errors, applied before any output. */
 export function redactFormat(redactor: SecretRedactor): winston.Logform.Format {
   return winston.format((info) => {
+    if (info instanceof Error) {
+      // An Error logged alone is the info object: its message and stack are not enumerable.
+      for (const key of ["message", "stack"] as const) {
+        Object.defineProperty(info, key, { value: info[key], enumerable: true, writable: true });
+      }
+    }
     for (const key of Object.keys(info)) {
       const value = info[key];
       if (value instanceof Error) {

@@ -1,10 +1,7 @@
 import zlib from "node:zlib";
 
-/**
- * Largest piece of compressed input handed to zlib at once. When zlib meets damaged data it
- * drops what it decoded from the same piece, so smaller pieces lose less before the damage.
- */
-const GZIP_INPUT_SLICE_BYTES = 32 * 1024;
+/** Largest piece of compressed input handed to zlib at once. */
+export const GZIP_INPUT_SLICE_BYTES = 64 * 1024;
 
 /** Size of the decompressed pieces zlib hands out. */
 const GZIP_OUTPUT_CHUNK_BYTES = 64 * 1024;
@@ -37,9 +34,13 @@ export class GunzipFeeder {
     return this.gunzip.bytesWritten;
   }
 
-  async write(chunk: Buffer): Promise<void> {
-    for (let start = 0; start < chunk.length; start += GZIP_INPUT_SLICE_BYTES) {
-      const slice = chunk.subarray(start, start + GZIP_INPUT_SLICE_BYTES);
+  /**
+   * Decompresses `chunk`, handing it to zlib in pieces of at most `sliceBytes`. When zlib meets
+   * damaged data it drops what it decoded in the same call, so small pieces lose less.
+   */
+  async write(chunk: Buffer, sliceBytes = GZIP_INPUT_SLICE_BYTES): Promise<void> {
+    for (let start = 0; start < chunk.length; start += sliceBytes) {
+      const slice = chunk.subarray(start, start + sliceBytes);
       await Promise.race([this.writeSlice(slice), this.failed]);
     }
   }

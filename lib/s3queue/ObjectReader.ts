@@ -16,6 +16,12 @@ const GZIP_MAGIC_SECOND = 0x8b;
 /** Times a download cut mid-way is resumed from where it stopped. */
 export const OBJECT_RESUME_ATTEMPTS = 4;
 
+/**
+ * Compressed bytes handed to zlib at once while re-decoding near damaged data: zlib drops what
+ * it decoded in the call that meets the damage, so small calls there lose almost nothing.
+ */
+const SALVAGE_SLICE_BYTES = 256;
+
 const RESUME_INITIAL_DELAY_MS = 500;
 const RESUME_MAX_DELAY_MS = 8_000;
 
@@ -83,6 +89,10 @@ export class ObjectReader {
       } catch (error: unknown) {
         body.stream.destroy();
         if (state.decodeFailure !== undefined) {
+          if (decodeErrorCode(state.decodeFailure) !== TRUNCATED_GZIP_CODE) {
+            await this.salvage(ref, etag, state, signal);
+          }
+
           return state.result(this.corruption(ref, state));
         }
         if (signal.aborted) {
@@ -127,6 +137,47 @@ export class ObjectReader {
       return { stream: response.Body as Readable, etag: response.ETag };
     } catch (error: unknown) {
       throw this.classify(ref, error, offset, signal);
+    }
+  }
+
+  /**
+   * Decodes the object once more after damaged gzip data, to hand on the text zlib decoded
+   * just before the damage but dropped with the error: up to the last good point in large
+   * pieces (that text was handed on already and is skipped), then in tiny pieces.
+   */
+  private async salvage(
+    ref: ObjectRef,
+    etag: string | undefined,
+    state: ReadState,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const handedOn = state.splitter.bytesSeen;
+    const safeStoredBytes = state.decodedStoredBytes;
+    let decoded = 0;
+    const feeder = new GunzipFeeder((text) => {
+      const start = decoded;
+      decoded += text.length;
+      if (decoded > handedOn) {
+        state.splitter.push(start >= handedOn ? text : text.subarray(handedOn - start));
+      }
+    });
+    let stream: Readable | undefined;
+    try {
+      stream = (await this.open(ref, 0, etag, signal)).stream;
+      let stored = 0;
+      for await (const piece of stream) {
+        const chunk = piece as Buffer;
+        const fast = Math.max(0, Math.min(chunk.length, safeStoredBytes - stored));
+        await feeder.write(chunk.subarray(0, fast));
+        await feeder.write(chunk.subarray(fast), SALVAGE_SLICE_BYTES);
+        stored += chunk.length;
+      }
+      await feeder.end();
+    } catch {
+      // Meeting the damage again is the expected end of the salvage.
+    } finally {
+      stream?.destroy();
+      feeder.destroy();
     }
   }
 
@@ -199,7 +250,7 @@ export class ObjectReader {
   private corruption(ref: ObjectRef, state: ReadState): ObjectReadError {
     const cause = state.decodeFailure;
     const dropped = state.splitter.discardPartial();
-    const code = (cause as NodeJS.ErrnoException | undefined)?.code ?? "gzip error";
+    const code = decodeErrorCode(cause) ?? "gzip error";
 
     return new ObjectReadError(
       "corrupt",
@@ -212,11 +263,20 @@ export class ObjectReader {
   }
 }
 
+/** zlib's code for a gzip stream that ends too early (truncated, not damaged). */
+const TRUNCATED_GZIP_CODE = "Z_BUF_ERROR";
+
+function decodeErrorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
 /** Decoding state of one object, kept across resumed downloads. */
 class ReadState {
   storedBytes = 0;
   resumes = 0;
   decodeFailure: unknown;
+  /** Stored bytes zlib had decoded without error when it failed. */
+  decodedStoredBytes = 0;
   private mode: "unknown" | "gzip" | "plain" = "unknown";
   private head: Buffer | undefined;
   private gunzip: GunzipFeeder | undefined;
@@ -249,6 +309,7 @@ class ReadState {
         await this.gunzip.end();
       } catch (error: unknown) {
         this.decodeFailure = error;
+        this.decodedStoredBytes = this.gunzip.bytesConsumed;
         throw error;
       }
     }
@@ -283,6 +344,7 @@ class ReadState {
       await this.gunzip.write(data);
     } catch (error: unknown) {
       this.decodeFailure = error;
+      this.decodedStoredBytes = this.gunzip.bytesConsumed;
       throw error;
     }
   }

@@ -127,7 +127,8 @@ export function setupNotes(options: SetupOptions): string[] {
       "must allow it. With SSE-S3 (the default) nothing more is needed.",
     "If the queue is encrypted with a customer managed KMS key, that key's policy must let " +
       "the service principal s3.amazonaws.com use kms:GenerateDataKey and kms:Decrypt, or " +
-      "S3 cannot deliver notifications. SQS-managed encryption (SSE-SQS) needs nothing.",
+      "S3 cannot deliver notifications. The AWS managed key alias/aws/sqs cannot be used, as " +
+      "its policy cannot admit S3. SQS-managed encryption (SSE-SQS) needs nothing.",
     `Umbrella writes its IP logs under ${options.prefix || "the bucket root"}; the trigger's ` +
       "key_prefix and the notification prefix must both match where the objects really are " +
       "(some set-ups add an <orgId>_<hash>/ folder above iplogs/).",

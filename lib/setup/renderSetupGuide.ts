@@ -39,8 +39,8 @@ const SHORTCOMINGS = [
   "`sqs:*` or `s3:*` on `*`: far more than the module uses; it only receives, deletes and " +
     "re-times messages of one queue and reads objects under one prefix.",
   "A queue access policy without conditions (any S3 bucket of any account may send), or " +
-    "none at all (S3 cannot deliver, and the notification cannot even be saved): the policy " +
-    "below admits only the bucket's ARN (`aws:SourceArn`) and account (`aws:SourceAccount`).",
+    "none at all (S3 cannot deliver, and the notification cannot even be saved): the generated " +
+    "policy admits only the bucket's ARN (`aws:SourceArn`) and account (`aws:SourceAccount`).",
   "A notification without a prefix filter: every object of the bucket (dnslogs/, " +
     "proxylogs/, README_FROM_UMBRELLA.txt...) is announced and has to be skipped.",
   "SSE-KMS is not mentioned: with a customer managed key on the bucket, reading needs " +
@@ -93,13 +93,13 @@ export function renderSetupGuide(): string {
     `setup ${[...SAMPLE_SETUP_ARGUMENTS, "--auth", "role"].join(" ")}`,
     "```",
     "",
-    "````text",
+    "```text",
     renderSetupText(role, setupDocuments(role)).trimEnd(),
-    "````",
+    "```",
     "",
     "## Sample output, access key: the documents that differ",
     "",
-    "````text",
+    "```text",
     ...keyDocuments.flatMap((document) => [
       `## ${document.title} [${document.file}]`,
       "",
@@ -108,7 +108,7 @@ export function renderSetupGuide(): string {
       JSON.stringify(document.content, null, 2),
       "",
     ]),
-    "````",
+    "```",
     "",
     "## Where the usual integration-page examples are wrong or short",
     "",

@@ -80,7 +80,9 @@ void describe("classifyAwsError on errors provoked against fauxqs", () => {
     direct = clientsFor(emulator.address);
     viaProxy = clientsFor(proxy.url);
     await emulator.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    await emulator.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "empty", Body: "" }));
+    await emulator.s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: "empty", Body: new Uint8Array(0) }),
+    );
   });
 
   after(async () => {

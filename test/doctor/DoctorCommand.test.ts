@@ -237,6 +237,23 @@ void describe("DoctorCommand", () => {
     assert.ok(proxy.actions.includes("GetQueueAttributes") && proxy.actions.includes("GetObject"));
   });
 
+  void test("fails the notification step on fauxqs alone, which stores no notification", async () => {
+    // The only step fauxqs cannot answer: it replies to GET ?notification with an empty
+    // configuration, so without the proxy's crafted answer the doctor finds no notification.
+    const setUp = await healthySetUp();
+
+    const run = await runDoctor({ trigger: { queue_name: setUp.queue } });
+
+    const notification = stepOf(run, "bucket notification");
+    assert.equal(notification.result, "FAIL");
+    assert.equal(
+      notification.detail,
+      `Bucket ${setUp.bucket} sends no event notification to any SQS queue.`,
+    );
+    assert.match(notification.remedy ?? "", new RegExp(`destination SQS queue ${setUp.queueArn}`));
+    assert.equal(run.steps.filter((step) => step.result !== "PASS").length, 1);
+  });
+
   void test("prints a table with the steps, the remedies and the count of failures", async () => {
     const setUp = await healthySetUp({ policy: false });
     const directory = mkdtempSync(join(tmpdir(), "doctor-text-"));
@@ -485,6 +502,24 @@ void describe("DoctorCommand", () => {
       `The access policy of queue ${other.queueArn} lets S3 send only for ` +
         `arn:aws:s3:::${other.bucket} (aws:SourceArn), not for arn:aws:s3:::${bare.bucket}.`,
     );
+  });
+
+  void test("fails a queue encrypted with the AWS managed key, which S3 cannot use", async () => {
+    counter += 1;
+    const queue = `umbrella-doctor-kms-${counter}`;
+    const created = emulator.server.createQueue(queue, {
+      attributes: { KmsMasterKeyId: "alias/aws/sqs" },
+    });
+
+    const run = await runDoctor({ trigger: { queue_name: queue } });
+
+    const attributes = stepOf(run, "queue attributes");
+    assert.equal(attributes.result, "FAIL");
+    assert.match(
+      attributes.detail,
+      new RegExp(`Queue ${created.queueArn} is encrypted with the AWS managed key alias/aws/sqs`),
+    );
+    assert.match(attributes.remedy ?? "", /SSE-SQS/);
   });
 
   void test("reports an invalid trigger configuration and skips every AWS step", async () => {

@@ -246,11 +246,7 @@ describe("IntakeClient", () => {
   test("raises unavailable once every attempt failed", async () => {
     server.behave = () => ({ status: 503, body: "maintenance" });
 
-    const failure = client({ maxAttempts: 3 }).send(
-      body(["e1"]),
-      1,
-      new AbortController().signal,
-    );
+    const failure = client({ maxAttempts: 3 }).send(body(["e1"]), 1, new AbortController().signal);
 
     await assert.rejects(failure, (error: unknown) => {
       assert.ok(error instanceof IntakeError);

@@ -342,10 +342,7 @@ describe("IntakeForwarder", () => {
 
     await sink.close();
 
-    assert.deepEqual(
-      [...intake.accepted].sort(),
-      lines.filter((line) => line !== BAD).sort(),
-    );
+    assert.deepEqual([...intake.accepted].sort(), lines.filter((line) => line !== BAD).sort());
   });
 
   test("holds at most maxConcurrentRequests requests in flight and reports congestion", async () => {

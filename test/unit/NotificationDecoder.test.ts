@@ -208,7 +208,9 @@ describe("decodeNotification", () => {
     test("decodes the form-encoded key of a record", () => {
       const { objects } = objectsOf(
         decodeNotification(
-          body({ Records: [s3Record("ObjectCreated:Put", "my+prefix/a%2Bb%20c/caf%C3%A9.csv.gz")] }),
+          body({
+            Records: [s3Record("ObjectCreated:Put", "my+prefix/a%2Bb%20c/caf%C3%A9.csv.gz")],
+          }),
         ),
       );
 
@@ -412,10 +414,7 @@ describe("decodeNotification", () => {
     test("reports a JSON object of another shape", () => {
       const result = notANotification(decodeNotification(body({ hello: "world" })));
 
-      assert.equal(
-        result.reason,
-        "the JSON object is not an S3, SNS or EventBridge notification",
-      );
+      assert.equal(result.reason, "the JSON object is not an S3, SNS or EventBridge notification");
     });
 
     test("cuts the excerpt at 200 characters", () => {

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { Semaphore } from "../../lib/s3queue/Semaphore.js";
+
+/** Resolves to "pending" unless the promise already settled. */
+async function state(promise: Promise<unknown>): Promise<"pending" | "resolved" | "rejected"> {
+  const pending = Symbol("pending");
+  const outcome = await Promise.race([
+    promise.then(
+      () => "resolved" as const,
+      () => "rejected" as const,
+    ),
+    new Promise<typeof pending>((resolve) => setImmediate(() => resolve(pending))),
+  ]);
+
+  return outcome === pending ? "pending" : outcome;
+}
+
+describe("Semaphore", () => {
+  test("grants up to `permits` holders at once and makes the next one wait", async () => {
+    const semaphore = new Semaphore(2);
+
+    await semaphore.acquire();
+    await semaphore.acquire();
+    const third = semaphore.acquire();
+
+    assert.equal(semaphore.free, 0);
+    assert.equal(await state(third), "pending");
+    semaphore.release();
+    assert.equal(await state(third), "resolved");
+    assert.equal(semaphore.free, 0);
+  });
+
+  test("serves waiters in arrival order", async () => {
+    const semaphore = new Semaphore(1);
+    await semaphore.acquire();
+    const order: number[] = [];
+    const waiters = [1, 2, 3].map((index) => semaphore.acquire().then(() => order.push(index)));
+
+    semaphore.release();
+    semaphore.release();
+    semaphore.release();
+    await Promise.all(waiters);
+
+    assert.deepEqual(order, [1, 2, 3]);
+  });
+
+  test("gives a released permit back when nobody waits", async () => {
+    const semaphore = new Semaphore(3);
+    await semaphore.acquire();
+
+    semaphore.release();
+
+    assert.equal(semaphore.free, 3);
+  });
+
+  test("rejects a waiter whose signal aborts and passes its turn to the next", async () => {
+    const semaphore = new Semaphore(1);
+    await semaphore.acquire();
+    const controller = new AbortController();
+    const aborted = semaphore.acquire(controller.signal);
+    const next = semaphore.acquire();
+
+    controller.abort();
+    await assert.rejects(aborted, /aborted/);
+    semaphore.release();
+
+    assert.equal(await state(next), "resolved");
+    semaphore.release();
+    assert.equal(semaphore.free, 1, "the aborted waiter holds no permit");
+  });
+
+  test("rejects at once, taking no permit, when the signal is already aborted", async () => {
+    const semaphore = new Semaphore(1);
+
+    await assert.rejects(semaphore.acquire(AbortSignal.abort()), /aborted/);
+
+    assert.equal(semaphore.free, 1);
+  });
+
+  test("ignores an abort after the permit was granted", async () => {
+    const semaphore = new Semaphore(1);
+    await semaphore.acquire();
+    const controller = new AbortController();
+    const waiting = semaphore.acquire(controller.signal);
+    semaphore.release();
+    await waiting;
+
+    controller.abort();
+    semaphore.release();
+
+    assert.equal(semaphore.free, 1);
+  });
+});
