@@ -16,7 +16,7 @@ const NOTIFICATION_STEP = "bucket notification";
 const OBJECT_STEP = "object read";
 
 /** Objects listed to find one worth a ranged read (a non-empty one). */
-const LISTED_OBJECTS = 10;
+const MAX_LISTED_OBJECTS = 10;
 
 /** Errors S3 answers when the bucket lives in another region than the client's. */
 const WRONG_REGION_NAMES = new Set([
@@ -70,7 +70,7 @@ export class BucketChecks {
         new ListObjectsV2Command({
           Bucket: bucket,
           Prefix: this.keyPrefix,
-          MaxKeys: LISTED_OBJECTS,
+          MaxKeys: MAX_LISTED_OBJECTS,
         }),
       );
       objects = answer.Contents ?? [];

@@ -24,15 +24,21 @@ export function skip(step: string, detail: string, remedy?: string): DoctorStep 
     : { step, result: "SKIP", detail, remedy };
 }
 
-const STEP_WIDTH = 22;
-const RESULT_WIDTH = 8;
+const STEP_COLUMN_CHARS = 22;
+const RESULT_COLUMN_CHARS = 8;
 
 /** The table: one line per step, the remedy on its own line under the detail. */
 export function renderDoctorTable(title: string, steps: readonly DoctorStep[]): string {
-  const indent = " ".repeat(STEP_WIDTH + RESULT_WIDTH);
-  const lines = [title, "", `${"STEP".padEnd(STEP_WIDTH)}${"RESULT".padEnd(RESULT_WIDTH)}DETAIL`];
+  const indent = " ".repeat(STEP_COLUMN_CHARS + RESULT_COLUMN_CHARS);
+  const lines = [
+    title,
+    "",
+    `${"STEP".padEnd(STEP_COLUMN_CHARS)}${"RESULT".padEnd(RESULT_COLUMN_CHARS)}DETAIL`,
+  ];
   for (const step of steps) {
-    lines.push(`${step.step.padEnd(STEP_WIDTH)}${step.result.padEnd(RESULT_WIDTH)}${step.detail}`);
+    lines.push(
+      `${step.step.padEnd(STEP_COLUMN_CHARS)}${step.result.padEnd(RESULT_COLUMN_CHARS)}${step.detail}`,
+    );
     if (step.remedy !== undefined) {
       lines.push(`${indent}remedy: ${step.remedy}`);
     }

@@ -20,6 +20,11 @@ export interface ProxyAnswer {
   body?: string;
 }
 
+/** Forward the request, but cut the connection after this many bytes of the answer's body. */
+export interface ProxyCut {
+  cutAfterBytes: number;
+}
+
 /**
  * A node:http proxy on 127.0.0.1 in front of fauxqs. It forwards every request, records it
  * with its AWS action, and lets a test answer chosen requests itself: what the emulator does
@@ -27,7 +32,7 @@ export interface ProxyAnswer {
  */
 export class AwsFaultProxy {
   readonly requests: ProxiedRequest[] = [];
-  intercept: (request: ProxiedRequest) => ProxyAnswer | undefined = () => undefined;
+  intercept: (request: ProxiedRequest) => ProxyAnswer | ProxyCut | undefined = () => undefined;
   private readonly target: URL;
   private readonly server = createServer((req, res) => this.handle(req, res));
 
@@ -102,6 +107,11 @@ export class AwsFaultProxy {
       };
       this.requests.push(proxied);
       const answer = this.intercept(proxied);
+      if (answer !== undefined && "cutAfterBytes" in answer) {
+        this.forward(req, body, res, answer.cutAfterBytes);
+
+        return;
+      }
       if (answer !== undefined) {
         res.writeHead(answer.status, answer.headers).end(answer.body ?? "");
 
@@ -111,7 +121,12 @@ export class AwsFaultProxy {
     });
   }
 
-  private forward(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+  private forward(
+    req: IncomingMessage,
+    body: Buffer,
+    res: ServerResponse,
+    cutAfterBytes = Number.POSITIVE_INFINITY,
+  ): void {
     const upstream = request(
       {
         host: this.target.hostname,
@@ -122,7 +137,28 @@ export class AwsFaultProxy {
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        if (cutAfterBytes === Number.POSITIVE_INFINITY) {
+          answer.pipe(res);
+
+          return;
+        }
+        let sent = 0;
+        answer.on("data", (chunk: Buffer) => {
+          const room = cutAfterBytes - sent;
+          if (sent >= cutAfterBytes) {
+            return;
+          }
+          const part = chunk.subarray(0, room);
+          sent += part.length;
+          const cut = sent >= cutAfterBytes;
+          res.write(part, () => {
+            if (cut) {
+              answer.destroy();
+              res.destroy();
+            }
+          });
+        });
+        answer.on("end", () => res.end());
       },
     );
     upstream.on("error", () => res.destroy());

@@ -126,10 +126,15 @@ export class TriggerHarness {
   private readonly directories: string[] = [];
   private readonly processes: TriggerProcess[] = [];
 
-  async start(options: { queueAttributes?: Record<string, string> } = {}): Promise<this> {
+  async start(
+    options: { queueAttributes?: Record<string, string>; deadLetterQueue?: string } = {},
+  ): Promise<this> {
     this.emulator = await startEmulator();
     await this.intake.start();
     this.emulator.server.createBucket(TEST_BUCKET);
+    if (options.deadLetterQueue !== undefined) {
+      this.emulator.server.createQueue(options.deadLetterQueue, { region: TEST_REGION });
+    }
     this.emulator.server.createQueue(TEST_QUEUE, {
       region: TEST_REGION,
       ...(options.queueAttributes ? { attributes: options.queueAttributes } : {}),
