@@ -232,6 +232,7 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
       metrics: context.metrics,
       liveness: context.liveness,
       maxAttempts: configuration.intake_max_attempts,
+      requestTimeoutMs: configuration.intake_timeout_seconds * 1000,
     });
 
     return new IntakeForwarder({

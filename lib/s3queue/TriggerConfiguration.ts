@@ -24,6 +24,7 @@ export interface S3QueuedTriggerConfiguration {
   intake_batch_max_bytes: number;
   intake_max_concurrent_requests: number;
   intake_max_attempts: number;
+  intake_timeout_seconds: number;
 }
 
 /**

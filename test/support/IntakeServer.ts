@@ -8,6 +8,8 @@ export interface ReceivedBatch {
   events: string[];
   bytes: number;
   headers: IncomingMessage["headers"];
+  /** When the intake accepted it, epoch milliseconds. */
+  acceptedAt: number;
 }
 
 /** What the fake intake answers to a request; `undefined` means accept it. */
@@ -132,7 +134,13 @@ export class IntakeServer {
     req: IncomingMessage,
     res: ServerResponse,
   ): void {
-    this.accepted.push({ intakeKey: body.intake_key, events: body.jsons, bytes, headers: req.headers });
+    this.accepted.push({
+      intakeKey: body.intake_key,
+      events: body.jsons,
+      bytes,
+      headers: req.headers,
+      acceptedAt: Date.now(),
+    });
     this.requests.push({ status: 200, events: body.jsons.length });
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ event_ids: body.jsons.map(() => randomUUID()) }));

@@ -34,7 +34,10 @@ export class TriggerProcess {
   readonly logs: TriggerLog[] = [];
   readonly stderr: string[] = [];
   readonly exited: Promise<number | null>;
-  private readonly waiters: { test: (log: TriggerLog) => boolean; resolve: (log: TriggerLog) => void }[] = [];
+  private readonly waiters: {
+    test: (log: TriggerLog) => boolean;
+    resolve: (log: TriggerLog) => void;
+  }[] = [];
 
   constructor(readonly child: ChildProcess) {
     createInterface({ input: child.stdout! }).on("line", (line) => this.onLine(line));
@@ -51,7 +54,11 @@ export class TriggerProcess {
 
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`no matching log line in ${timeoutMs} ms; last: ${JSON.stringify(this.logs.slice(-5))}`));
+        reject(
+          new Error(
+            `no matching log line in ${timeoutMs} ms; last: ${JSON.stringify(this.logs.slice(-5))}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push({
         test,
@@ -139,7 +146,9 @@ export class TriggerHarness {
       region: TEST_REGION,
       ...(options.queueAttributes ? { attributes: options.queueAttributes } : {}),
     });
-    const response = await this.emulator.sqs.send(new GetQueueUrlCommand({ QueueName: TEST_QUEUE }));
+    const response = await this.emulator.sqs.send(
+      new GetQueueUrlCommand({ QueueName: TEST_QUEUE }),
+    );
     this.queueUrl = response.QueueUrl ?? "";
 
     return this;
@@ -158,7 +167,9 @@ export class TriggerHarness {
   async putObject(key: string, body: Buffer, bucket = TEST_BUCKET): Promise<string> {
     const s3 = this.emulator.s3;
     if (body.length <= UPLOAD_PART_BYTES) {
-      const response = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      const response = await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }),
+      );
 
       return response.ETag ?? "";
     }
@@ -198,7 +209,10 @@ export class TriggerHarness {
   }
 
   /** Announces objects the way S3 does: one message, one ObjectCreated record per key. */
-  notify(keys: readonly string[], options: { bucket?: string; etags?: string[] } = {}): Promise<string> {
+  notify(
+    keys: readonly string[],
+    options: { bucket?: string; etags?: string[] } = {},
+  ): Promise<string> {
     return this.sendBody(JSON.stringify(s3Notification(keys, options)));
   }
 
@@ -285,7 +299,11 @@ export class TriggerHarness {
 }
 
 /** One sample of a Prometheus text exposition; 0 when absent. */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+export function metricValue(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   for (const line of text.split("\n")) {
     if (!line.startsWith(name)) {
       continue;
@@ -319,7 +337,10 @@ export function s3Notification(
       eventName: options.eventName ?? "ObjectCreated:Put",
       s3: {
         s3SchemaVersion: "1.0",
-        bucket: { name: options.bucket ?? TEST_BUCKET, arn: `arn:aws:s3:::${options.bucket ?? TEST_BUCKET}` },
+        bucket: {
+          name: options.bucket ?? TEST_BUCKET,
+          arn: `arn:aws:s3:::${options.bucket ?? TEST_BUCKET}`,
+        },
         object: {
           key: encodeURIComponent(key).replaceAll("%2F", "/").replaceAll("%20", "+"),
           size: 0,

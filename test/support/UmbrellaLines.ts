@@ -8,7 +8,13 @@ const IDENTITIES = [
   ["Martin, Paul (p.martin@example.com)", "AD Users"],
 ] as const;
 
-const CATEGORIES = ["", "", "Malware", "Command and Control,Malware", "Unauthorized IP Tunnel Access"];
+const CATEGORIES = [
+  "",
+  "",
+  "Malware",
+  "Command and Control,Malware",
+  "Unauthorized IP Tunnel Access",
+];
 
 /** A pseudo-random generator with a seed, so that generated data is reproducible. */
 export function seededRandom(seed: number): () => number {
@@ -31,7 +37,10 @@ export function umbrellaIpLines(count: number, tag: string, seed = 1): string[] 
   const random = seededRandom(seed);
   const lines: string[] = [];
   for (let index = 0; index < count; index += 1) {
-    const [identity, identityType] = IDENTITIES[index % IDENTITIES.length] as readonly [string, string];
+    const [identity, identityType] = IDENTITIES[index % IDENTITIES.length] as readonly [
+      string,
+      string,
+    ];
     const ipv6 = random() < 0.2;
     const source = ipv6 ? `2001:db8:10::${(index % 65535).toString(16)}` : `192.0.2.${index % 250}`;
     const destination = ipv6 ? "2001:db8:ffff::1" : `198.51.100.${(index * 7) % 250}`;

@@ -7,8 +7,8 @@ function activeTimers(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
 }
 
-describe("Backoff", () => {
-  test("doubles the delay from the initial value up to the maximum", () => {
+void describe("Backoff", () => {
+  void test("doubles the delay from the initial value up to the maximum", () => {
     const highest = new Backoff({ initialDelayMs: 100, maxDelayMs: 1_000, random: () => 1 });
     const lowest = new Backoff({ initialDelayMs: 100, maxDelayMs: 1_000, random: () => 0 });
 
@@ -19,7 +19,7 @@ describe("Backoff", () => {
     assert.deepEqual(low, [50, 100, 200, 400, 500, 500, 500]);
   });
 
-  test("keeps every delay between half and all of the exponential value", () => {
+  void test("keeps every delay between half and all of the exponential value", () => {
     const backoff = new Backoff({ initialDelayMs: 10, maxDelayMs: 5_000 });
     for (let attempt = 0; attempt < 40; attempt += 1) {
       const ceiling = Math.min(5_000, 10 * 2 ** attempt);
@@ -30,7 +30,7 @@ describe("Backoff", () => {
     }
   });
 
-  test("uses the given factor", () => {
+  void test("uses the given factor", () => {
     const backoff = new Backoff({
       initialDelayMs: 10,
       maxDelayMs: 10_000,
@@ -41,7 +41,7 @@ describe("Backoff", () => {
     assert.deepEqual([backoff.next(), backoff.next(), backoff.next()], [10, 30, 90]);
   });
 
-  test("counts the delays handed out and starts over after reset", () => {
+  void test("counts the delays handed out and starts over after reset", () => {
     const backoff = new Backoff({ initialDelayMs: 100, maxDelayMs: 1_000, random: () => 1 });
     backoff.next();
     backoff.next();
@@ -53,8 +53,8 @@ describe("Backoff", () => {
   });
 });
 
-describe("sleep", () => {
-  test("waits the given time", async () => {
+void describe("sleep", () => {
+  void test("waits the given time", async () => {
     const started = performance.now();
 
     await sleep(50);
@@ -62,7 +62,7 @@ describe("sleep", () => {
     assert.ok(performance.now() - started >= 49);
   });
 
-  test("resolves at once, clearing its timer, when the signal aborts", async () => {
+  void test("resolves at once, clearing its timer, when the signal aborts", async () => {
     const controller = new AbortController();
     const before = activeTimers();
     const started = performance.now();
@@ -76,7 +76,7 @@ describe("sleep", () => {
     assert.equal(activeTimers(), before);
   });
 
-  test("resolves at once for an aborted signal or a delay of zero or less", async () => {
+  void test("resolves at once for an aborted signal or a delay of zero or less", async () => {
     const before = activeTimers();
 
     await sleep(60_000, AbortSignal.abort());

@@ -71,8 +71,8 @@ function randomLine(random: () => number, length: number): Buffer {
   return Buffer.concat(parts);
 }
 
-describe("ChunkBuilder", () => {
-  test("builds a JSON body whose jsons are the lines, escaped and in order", () => {
+void describe("ChunkBuilder", () => {
+  void test("builds a JSON body whose jsons are the lines, escaped and in order", () => {
     const builder = new ChunkBuilder('key"with\\quote', 64 * 1024);
     const owner = tracker("a");
     const lines = [
@@ -100,7 +100,7 @@ describe("ChunkBuilder", () => {
     assert.deepEqual(Object.keys(body), ["intake_key", "jsons"]);
   });
 
-  test("replaces invalid UTF-8 by U+FFFD", () => {
+  void test("replaces invalid UTF-8 by U+FFFD", () => {
     const builder = new ChunkBuilder(INTAKE_KEY, 4096);
     const owner = tracker("a");
     builder.tryAdd(Buffer.from([0x61, 0xff, 0x62]), owner);
@@ -116,14 +116,14 @@ describe("ChunkBuilder", () => {
     ]);
   });
 
-  test("seals nothing when no event was added", () => {
+  void test("seals nothing when no event was added", () => {
     const builder = new ChunkBuilder(INTAKE_KEY, 4096);
 
     assert.equal(builder.seal(), undefined);
     assert.equal(builder.eventCount, 0);
   });
 
-  test("starts an empty body after sealing", () => {
+  void test("starts an empty body after sealing", () => {
     const builder = new ChunkBuilder(INTAKE_KEY, 4096);
     const owner = tracker("a");
     builder.tryAdd(Buffer.from("first"), owner);
@@ -135,7 +135,7 @@ describe("ChunkBuilder", () => {
     assert.deepEqual(parse(builder.seal()).jsons, ["second"]);
   });
 
-  test("never exceeds maxBytes and loses no line, whatever the line sizes", () => {
+  void test("never exceeds maxBytes and loses no line, whatever the line sizes", () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const random = seededRandom(seed);
       const maxBytes = 2048 + Math.floor(random() * 4096);
@@ -167,7 +167,7 @@ describe("ChunkBuilder", () => {
     }
   });
 
-  test("fills a chunk up to exactly maxBytes", () => {
+  void test("fills a chunk up to exactly maxBytes", () => {
     const opening = Buffer.byteLength(`{"intake_key":"${INTAKE_KEY}","jsons":[`);
     const line = "x".repeat(10);
     const perEvent = line.length + 2;
@@ -185,7 +185,7 @@ describe("ChunkBuilder", () => {
     assert.deepEqual(parse(chunk).jsons, [line, line, line]);
   });
 
-  test("tryAdd refuses a line that does not fit and leaves the chunk unchanged", () => {
+  void test("tryAdd refuses a line that does not fit and leaves the chunk unchanged", () => {
     const builder = new ChunkBuilder(INTAKE_KEY, 200);
     const first = tracker("first");
     const second = tracker("second");
@@ -201,7 +201,7 @@ describe("ChunkBuilder", () => {
     assert.deepEqual(chunk?.owners, [{ owner: first, count: 2 }]);
   });
 
-  test("takes a line larger than maxBytes into an empty chunk", () => {
+  void test("takes a line larger than maxBytes into an empty chunk", () => {
     const builder = new ChunkBuilder(INTAKE_KEY, 100);
     const owner = tracker("a");
     const line = "z".repeat(500);
@@ -211,7 +211,7 @@ describe("ChunkBuilder", () => {
     assert.deepEqual(parse(builder.seal()).jsons, [line]);
   });
 
-  test("records the owners as runs in order across interleaved objects", () => {
+  void test("records the owners as runs in order across interleaved objects", () => {
     const builder = new ChunkBuilder(INTAKE_KEY, 4096);
     const a = tracker("a");
     const b = tracker("b");
@@ -237,7 +237,7 @@ describe("ChunkBuilder", () => {
     assert.equal(builder.holds(a), false);
   });
 
-  test("gives each sealed chunk its own owner list", () => {
+  void test("gives each sealed chunk its own owner list", () => {
     const builder = new ChunkBuilder(INTAKE_KEY, 4096);
     const a = tracker("a");
     const b = tracker("b");
@@ -250,8 +250,8 @@ describe("ChunkBuilder", () => {
     assert.deepEqual(first?.owners, [{ owner: a, count: 1 }]);
   });
 
-  describe("buffer reuse", () => {
-    test("reuses the buffer of a released chunk for a later one", () => {
+  void describe("buffer reuse", () => {
+    void test("reuses the buffer of a released chunk for a later one", () => {
       const builder = new ChunkBuilder(INTAKE_KEY, 64 * 1024);
       const owner = tracker("a");
       builder.tryAdd(Buffer.from("first"), owner);
@@ -268,7 +268,7 @@ describe("ChunkBuilder", () => {
       assert.equal(third?.body.buffer, firstMemory);
     });
 
-    test("keeps a sealed body intact while other chunks reuse released buffers", () => {
+    void test("keeps a sealed body intact while other chunks reuse released buffers", () => {
       const builder = new ChunkBuilder(INTAKE_KEY, 64 * 1024);
       const owner = tracker("a");
       builder.tryAdd(Buffer.from("kept body"), owner);
@@ -288,7 +288,7 @@ describe("ChunkBuilder", () => {
       assert.deepEqual(parse(kept).jsons, ["kept body"]);
     });
 
-    test("a chunk released twice does not hand its buffer to two chunks", () => {
+    void test("a chunk released twice does not hand its buffer to two chunks", () => {
       const builder = new ChunkBuilder(INTAKE_KEY, 64 * 1024);
       const owner = tracker("a");
       builder.tryAdd(Buffer.from("first"), owner);

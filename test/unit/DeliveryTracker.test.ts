@@ -30,8 +30,8 @@ async function state(promise: Promise<unknown>): Promise<"pending" | "resolved" 
   return outcome === pending ? "pending" : outcome;
 }
 
-describe("DeliveryTracker", () => {
-  test("is delivered once reading is over and every event was confirmed", async () => {
+void describe("DeliveryTracker", () => {
+  void test("is delivered once reading is over and every event was confirmed", async () => {
     const owner = tracker();
     owner.eventAdded();
     owner.eventAdded();
@@ -46,7 +46,7 @@ describe("DeliveryTracker", () => {
     assert.equal(owner.eventsConfirmed, 3);
   });
 
-  test("is not delivered before reading is over, even with every event confirmed", async () => {
+  void test("is not delivered before reading is over, even with every event confirmed", async () => {
     const owner = tracker();
     owner.eventAdded();
     owner.confirm(1);
@@ -56,7 +56,7 @@ describe("DeliveryTracker", () => {
     assert.equal(await state(owner.delivered), "resolved");
   });
 
-  test("is delivered at once for an object without events", async () => {
+  void test("is delivered at once for an object without events", async () => {
     const owner = tracker();
 
     owner.finishReading();
@@ -64,7 +64,7 @@ describe("DeliveryTracker", () => {
     assert.equal(await state(owner.delivered), "resolved");
   });
 
-  test("fails on the first failure and keeps that error", async () => {
+  void test("fails on the first failure and keeps that error", async () => {
     const owner = tracker();
     owner.eventAdded();
     const first = new Error("first");
@@ -78,7 +78,7 @@ describe("DeliveryTracker", () => {
     assert.equal(owner.failed, true);
   });
 
-  test("fails with a generic error when given none", async () => {
+  void test("fails with a generic error when given none", async () => {
     const owner = tracker();
 
     owner.fail(undefined);
@@ -86,7 +86,7 @@ describe("DeliveryTracker", () => {
     await assert.rejects(owner.delivered, /delivery failed/);
   });
 
-  test("ignores a failure after delivery", async () => {
+  void test("ignores a failure after delivery", async () => {
     const owner = tracker();
     owner.finishReading();
 
@@ -96,7 +96,7 @@ describe("DeliveryTracker", () => {
     assert.equal(owner.failed, false);
   });
 
-  test("a failure nobody awaits is no unhandled rejection", async () => {
+  void test("a failure nobody awaits is no unhandled rejection", async () => {
     const unhandled: unknown[] = [];
     const listener = (reason: unknown): void => {
       unhandled.push(reason);

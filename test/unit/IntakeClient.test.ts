@@ -67,7 +67,7 @@ async function counterValue(
   return match?.value ?? 0;
 }
 
-describe("IntakeClient", () => {
+void describe("IntakeClient", () => {
   let server: IntakeServer;
   let http: HttpTransport;
   let logs: LogSink;
@@ -106,7 +106,7 @@ describe("IntakeClient", () => {
     });
   }
 
-  test("posts the body to <server>/batch and resolves with the event count on 200", async () => {
+  void test("posts the body to <server>/batch and resolves with the event count on 200", async () => {
     const sent = await client().send(body(["e1", "e2"]), 2, new AbortController().signal);
 
     assert.equal(sent, 2);
@@ -118,7 +118,7 @@ describe("IntakeClient", () => {
     assert.equal((await metrics.forwardDuration.get()).values.length > 0, true);
   });
 
-  test("joins the batch path to a server with or without a trailing slash or a path", () => {
+  void test("joins the batch path to a server with or without a trailing slash or a path", () => {
     const urls = ["http://127.0.0.1:1", "http://127.0.0.1:1/", "https://intake.test/in/"].map(
       (intakeServer) => client({ intakeServer }).batchUrl.href,
     );
@@ -130,7 +130,7 @@ describe("IntakeClient", () => {
     ]);
   });
 
-  test("retries after a 500 and resolves once the intake accepts", async () => {
+  void test("retries after a 500 and resolves once the intake accepts", async () => {
     server.behave = ({ attempt }) => (attempt === 1 ? { status: 500, body: "oops" } : undefined);
 
     const sent = await client().send(body(["e1"]), 1, new AbortController().signal);
@@ -147,7 +147,7 @@ describe("IntakeClient", () => {
     assert.match(String(warnings[0]?.["reason"]), /HTTP 500 oops/);
   });
 
-  test("honours Retry-After: 1 on a 429", async () => {
+  void test("honours Retry-After: 1 on a 429", async () => {
     server.behave = ({ attempt }) =>
       attempt === 1 ? { status: 429, headers: { "retry-after": "1" } } : undefined;
     const started = performance.now();
@@ -164,7 +164,7 @@ describe("IntakeClient", () => {
     assert.equal(await counterValue(metrics.retries, { reason: "intake_429" }), 1);
   });
 
-  test("retries a 429 without Retry-After after the short backoff", async () => {
+  void test("retries a 429 without Retry-After after the short backoff", async () => {
     server.behave = ({ attempt }) => (attempt === 1 ? { status: 429 } : undefined);
     const started = performance.now();
 
@@ -174,7 +174,7 @@ describe("IntakeClient", () => {
     assert.equal(server.requests.length, 2);
   });
 
-  test("retries 401, 403 and 404 patiently with one critical log, then recovers", async () => {
+  void test("retries 401, 403 and 404 patiently with one critical log, then recovers", async () => {
     const refusals = [401, 403, 404, 401, 403];
     server.behave = ({ attempt }) => {
       const status = refusals[attempt - 1];
@@ -209,7 +209,7 @@ describe("IntakeClient", () => {
     assert.equal(await counterValue(metrics.retries, { reason: "intake_rejected" }), 5);
   });
 
-  test("refreshes the liveness heartbeat while the key is refused", async () => {
+  void test("refreshes the liveness heartbeat while the key is refused", async () => {
     let now = 1_000;
     liveness = new Liveness(600, () => now);
     server.behave = ({ attempt }) => {
@@ -224,7 +224,7 @@ describe("IntakeClient", () => {
   });
 
   for (const status of [400, 413, 422]) {
-    test(`raises refused-batch on ${status} without retrying`, async () => {
+    void test(`raises refused-batch on ${status} without retrying`, async () => {
       server.behave = () => ({ status, body: "bad event" });
 
       const failure = client().send(body(["e1", "e2"]), 2, new AbortController().signal);
@@ -243,7 +243,7 @@ describe("IntakeClient", () => {
     });
   }
 
-  test("raises unavailable once every attempt failed", async () => {
+  void test("raises unavailable once every attempt failed", async () => {
     server.behave = () => ({ status: 503, body: "maintenance" });
 
     const failure = client({ maxAttempts: 3 }).send(body(["e1"]), 1, new AbortController().signal);
@@ -259,7 +259,7 @@ describe("IntakeClient", () => {
     assert.equal(server.requests.length, 3);
   });
 
-  test("raises unavailable when nothing listens", async () => {
+  void test("raises unavailable when nothing listens", async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const { port } = closed.address() as AddressInfo;
@@ -282,7 +282,7 @@ describe("IntakeClient", () => {
     assert.equal(await counterValue(metrics.retries, { reason: "intake_network" }), 1);
   });
 
-  test("times out a hanging request and retries it", async () => {
+  void test("times out a hanging request and retries it", async () => {
     server.behave = ({ attempt }) => (attempt === 1 ? { hang: true } : undefined);
     const started = performance.now();
 
@@ -298,7 +298,7 @@ describe("IntakeClient", () => {
     assert.equal(await counterValue(metrics.retries, { reason: "intake_timeout" }), 1);
   });
 
-  test("raises unavailable when every request hangs past the timeout", async () => {
+  void test("raises unavailable when every request hangs past the timeout", async () => {
     server.behave = () => ({ hang: true });
 
     const failure = client({ requestTimeoutMs: 50, maxAttempts: 2 }).send(
@@ -316,7 +316,7 @@ describe("IntakeClient", () => {
     });
   });
 
-  test("raises aborted when the signal aborts during a request", async () => {
+  void test("raises aborted when the signal aborts during a request", async () => {
     const controller = new AbortController();
     server.behave = () => {
       controller.abort();
@@ -331,7 +331,7 @@ describe("IntakeClient", () => {
     assert.equal(server.requests.length, 1);
   });
 
-  test("raises aborted when the signal aborts while waiting to retry", async () => {
+  void test("raises aborted when the signal aborts while waiting to retry", async () => {
     const controller = new AbortController();
     server.behave = () => {
       setImmediate(() => controller.abort());
@@ -352,7 +352,7 @@ describe("IntakeClient", () => {
     assert.equal(server.requests.length, 1);
   });
 
-  test("raises aborted without a request when the signal is already aborted", async () => {
+  void test("raises aborted without a request when the signal is already aborted", async () => {
     await assert.rejects(
       client().send(body(["e1"]), 1, AbortSignal.abort()),
       (error: unknown) => error instanceof IntakeError && error.kind === "aborted",
@@ -361,14 +361,14 @@ describe("IntakeClient", () => {
   });
 });
 
-describe("parseRetryAfter", () => {
-  test("reads seconds", () => {
+void describe("parseRetryAfter", () => {
+  void test("reads seconds", () => {
     assert.equal(parseRetryAfter("1", 60_000), 1_000);
     assert.equal(parseRetryAfter("0", 60_000), 0);
     assert.equal(parseRetryAfter(" 30 ", 60_000), 30_000);
   });
 
-  test("reads an HTTP date as the time left until it", () => {
+  void test("reads an HTTP date as the time left until it", () => {
     const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
 
     const delay = parseRetryAfter(inTenSeconds, 60_000);
@@ -376,17 +376,17 @@ describe("parseRetryAfter", () => {
     assert.ok(delay !== undefined && delay > 8_000 && delay <= 10_000, String(delay));
   });
 
-  test("turns a date in the past or a negative number into no wait", () => {
+  void test("turns a date in the past or a negative number into no wait", () => {
     assert.equal(parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", 60_000), 0);
     assert.equal(parseRetryAfter("-5", 60_000), 0);
   });
 
-  test("caps the wait", () => {
+  void test("caps the wait", () => {
     assert.equal(parseRetryAfter("3600", 60_000), 60_000);
     assert.equal(parseRetryAfter(new Date(Date.now() + 3_600_000).toUTCString(), 5_000), 5_000);
   });
 
-  test("ignores an absent, empty or unreadable value", () => {
+  void test("ignores an absent, empty or unreadable value", () => {
     assert.equal(parseRetryAfter(undefined, 60_000), undefined);
     assert.equal(parseRetryAfter("", 60_000), undefined);
     assert.equal(parseRetryAfter("  ", 60_000), undefined);
@@ -394,7 +394,7 @@ describe("parseRetryAfter", () => {
     assert.equal(parseRetryAfter("12 parsecs", 60_000), undefined);
   });
 
-  test("reads the first of repeated headers", () => {
+  void test("reads the first of repeated headers", () => {
     assert.equal(parseRetryAfter(["2", "9"], 60_000), 2_000);
   });
 });

@@ -146,7 +146,7 @@ async function counterValue(
   return match?.value ?? 0;
 }
 
-describe("IntakeForwarder", () => {
+void describe("IntakeForwarder", () => {
   let intake: GatedIntake;
   let http: HttpTransport;
   let logs: PassThrough;
@@ -204,7 +204,7 @@ describe("IntakeForwarder", () => {
     });
   }
 
-  test("confirms the events of every owner only once the intake accepted them", async () => {
+  void test("confirms the events of every owner only once the intake accepted them", async () => {
     intake.policy = () => "hold";
     const sink = forwarder();
     const a = tracker("iplogs/a.csv.gz");
@@ -237,7 +237,7 @@ describe("IntakeForwarder", () => {
     await sink.close();
   });
 
-  test("sends nothing for an object whose events are not in the chunk being built", async () => {
+  void test("sends nothing for an object whose events are not in the chunk being built", async () => {
     const sink = forwarder();
     const a = tracker("a");
     const idle = tracker("idle");
@@ -251,7 +251,7 @@ describe("IntakeForwarder", () => {
     assert.deepEqual(intake.accepted, ["a1"]);
   });
 
-  test("starts a new batch when a line does not fit, keeping every line", async () => {
+  void test("starts a new batch when a line does not fit, keeping every line", async () => {
     const sink = forwarder({ maxBatchBytes: 200 });
     const owner = tracker("a");
     const lines = Array.from({ length: 20 }, (_, index) => `line-${index}-${"x".repeat(30)}`);
@@ -267,7 +267,7 @@ describe("IntakeForwarder", () => {
     assert.equal(owner.eventsConfirmed, 20);
   });
 
-  test("splits a refused batch until the culprit is alone, drops it and delivers the rest", async () => {
+  void test("splits a refused batch until the culprit is alone, drops it and delivers the rest", async () => {
     intake.policy = (events) => (events.includes(BAD) ? 400 : 200);
     const sink = forwarder();
     const a = tracker("iplogs/a.csv.gz");
@@ -309,7 +309,7 @@ describe("IntakeForwarder", () => {
     assert.equal(dropped[0]?.["eventBytes"], BAD.length);
   });
 
-  test("drops each of two culprits of one batch and keeps the rest", async () => {
+  void test("drops each of two culprits of one batch and keeps the rest", async () => {
     intake.policy = (events) => (events.some((event) => event.startsWith(BAD)) ? 413 : 200);
     const sink = forwarder();
     const owner = tracker("a");
@@ -330,7 +330,7 @@ describe("IntakeForwarder", () => {
     );
   });
 
-  test("keeps escaped and non-ASCII events intact through a split", async () => {
+  void test("keeps escaped and non-ASCII events intact through a split", async () => {
     intake.policy = (events) => (events.includes(BAD) ? 400 : 200);
     const sink = forwarder();
     const owner = tracker("a");
@@ -345,7 +345,7 @@ describe("IntakeForwarder", () => {
     assert.deepEqual([...intake.accepted].sort(), lines.filter((line) => line !== BAD).sort());
   });
 
-  test("holds at most maxConcurrentRequests requests in flight and reports congestion", async () => {
+  void test("holds at most maxConcurrentRequests requests in flight and reports congestion", async () => {
     intake.policy = () => "hold";
     const sink = forwarder({ maxConcurrentRequests: 2 });
     const owners = [tracker("o1"), tracker("o2"), tracker("o3")];
@@ -380,7 +380,7 @@ describe("IntakeForwarder", () => {
     assert.deepEqual([...intake.accepted].sort(), ["event-0", "event-1", "event-2"]);
   });
 
-  test("keeps the requests in flight bounded when a reader waits on drained()", async () => {
+  void test("keeps the requests in flight bounded when a reader waits on drained()", async () => {
     intake.policy = () => "hold";
     const maxConcurrentRequests = 3;
     const sink = forwarder({ maxBatchBytes: 256, maxConcurrentRequests });
@@ -409,7 +409,7 @@ describe("IntakeForwarder", () => {
     assert.equal(intake.accepted.length, 400);
   });
 
-  test("close() waits for every request, the last partial batch included", async () => {
+  void test("close() waits for every request, the last partial batch included", async () => {
     intake.policy = () => "hold";
     const sink = forwarder();
     const owner = tracker("a");
@@ -427,14 +427,14 @@ describe("IntakeForwarder", () => {
     assert.deepEqual(intake.accepted, ["only"]);
   });
 
-  test("close() resolves at once when nothing was added", async () => {
+  void test("close() resolves at once when nothing was added", async () => {
     const sink = forwarder();
 
     assert.equal(await state(sink.close()), "resolved");
     assert.equal(intake.requests.length, 0);
   });
 
-  test("fails every owner of a batch the intake stays unavailable for", async () => {
+  void test("fails every owner of a batch the intake stays unavailable for", async () => {
     intake.policy = () => 503;
     const sink = forwarder({ maxAttempts: 2 });
     const a = tracker("a");
@@ -456,7 +456,7 @@ describe("IntakeForwarder", () => {
     assert.equal(intake.requests.length, 2);
   });
 
-  test("fails the owners when the shutdown aborts the requests in flight", async () => {
+  void test("fails the owners when the shutdown aborts the requests in flight", async () => {
     intake.policy = () => "hold";
     const sink = forwarder();
     const owner = tracker("a");

@@ -51,8 +51,8 @@ function heldBytes(splitter: LineSplitter): number {
 
 const BOM = "\xef\xbb\xbf";
 
-describe("LineSplitter", () => {
-  test("splits on LF, drops the CR before it and skips blank lines", () => {
+void describe("LineSplitter", () => {
+  void test("splits on LF, drops the CR before it and skips blank lines", () => {
     const events = split([bytes("a,1\r\n\r\n\nb,2\n  \nc,3\n")], 100);
 
     assert.deepEqual(events, [
@@ -63,7 +63,7 @@ describe("LineSplitter", () => {
     ]);
   });
 
-  test("keeps a CR that is not right before the LF", () => {
+  void test("keeps a CR that is not right before the LF", () => {
     const events = split([bytes("a\rb\n\rc\n")], 100);
 
     assert.deepEqual(events, [
@@ -72,7 +72,7 @@ describe("LineSplitter", () => {
     ]);
   });
 
-  test("drops a byte-order mark at the very start and counts it in the offsets", () => {
+  void test("drops a byte-order mark at the very start and counts it in the offsets", () => {
     const { splitter, events } = record(100);
     splitter.push(bytes(`${BOM}ab\ncd\n`));
     splitter.end();
@@ -84,7 +84,7 @@ describe("LineSplitter", () => {
     assert.equal(splitter.bytesSeen, 9);
   });
 
-  test("keeps a byte-order mark that is not at the start of the text", () => {
+  void test("keeps a byte-order mark that is not at the start of the text", () => {
     const events = split([bytes(`ab\n${BOM}cd\n`)], 100);
 
     assert.deepEqual(events, [
@@ -93,7 +93,7 @@ describe("LineSplitter", () => {
     ]);
   });
 
-  test("drops a byte-order mark that arrives one byte at a time", () => {
+  void test("drops a byte-order mark that arrives one byte at a time", () => {
     const events = split(oneByteChunks(bytes(`${BOM}ab\ncd\n`)), 100);
 
     assert.deepEqual(events, [
@@ -102,18 +102,18 @@ describe("LineSplitter", () => {
     ]);
   });
 
-  test("drops a byte-order mark that follows an empty first chunk", () => {
+  void test("drops a byte-order mark that follows an empty first chunk", () => {
     const events = split([Buffer.alloc(0), bytes(`${BOM}ab\n`)], 100);
 
     assert.deepEqual(events, [{ kind: "line", text: "ab", offset: 3 }]);
   });
 
-  test("hands out a text shorter than a byte-order mark", () => {
+  void test("hands out a text shorter than a byte-order mark", () => {
     assert.deepEqual(split([bytes("\xef")], 100), [{ kind: "line", text: "\xef", offset: 0 }]);
     assert.deepEqual(split([bytes("a")], 100), [{ kind: "line", text: "a", offset: 0 }]);
   });
 
-  test("hands out a final line without LF when the text ends", () => {
+  void test("hands out a final line without LF when the text ends", () => {
     const events = split([bytes("first\nlast")], 100);
 
     assert.deepEqual(events, [
@@ -122,11 +122,11 @@ describe("LineSplitter", () => {
     ]);
   });
 
-  test("drops a final CR without LF", () => {
+  void test("drops a final CR without LF", () => {
     assert.deepEqual(split([bytes("last\r")], 100), [{ kind: "line", text: "last", offset: 0 }]);
   });
 
-  test("emits a line of exactly maxLineBytes and drops one byte longer", () => {
+  void test("emits a line of exactly maxLineBytes and drops one byte longer", () => {
     const events = split([bytes("12345\n123456\n1234\r\n12345\r\n")], 5);
 
     assert.deepEqual(events, [
@@ -137,7 +137,7 @@ describe("LineSplitter", () => {
     ]);
   });
 
-  test("reports an overlong final line without LF", () => {
+  void test("reports an overlong final line without LF", () => {
     const events = split([bytes("ok\n"), bytes("toolongline")], 5);
 
     assert.deepEqual(events, [
@@ -146,14 +146,14 @@ describe("LineSplitter", () => {
     ]);
   });
 
-  describe("a text cut anywhere gives the same lines", () => {
+  void describe("a text cut anywhere gives the same lines", () => {
     const text = bytes(
       `${BOM}alpha\r\n\r\n12345678\nbeta\n\n123456789\nxy\r\n1234567890123\r\nz\n${"w".repeat(20)}\ntail`,
     );
     const maxLineBytes = 8;
     const expected = split([text], maxLineBytes);
 
-    test("the reference split is right", () => {
+    void test("the reference split is right", () => {
       assert.deepEqual(expected, [
         { kind: "line", text: "alpha", offset: 3 },
         { kind: "line", text: "12345678", offset: 12 },
@@ -167,14 +167,14 @@ describe("LineSplitter", () => {
       ]);
     });
 
-    test("in two chunks, at every position", () => {
+    void test("in two chunks, at every position", () => {
       for (let cut = 0; cut <= text.length; cut += 1) {
         const events = split([text.subarray(0, cut), text.subarray(cut)], maxLineBytes);
         assert.deepEqual(events, expected, `cut at ${cut}`);
       }
     });
 
-    test("in three chunks, at every pair of positions", () => {
+    void test("in three chunks, at every pair of positions", () => {
       for (let first = 0; first <= text.length; first += 1) {
         for (let second = first; second <= text.length; second += 1) {
           const chunks = [
@@ -187,12 +187,12 @@ describe("LineSplitter", () => {
       }
     });
 
-    test("in one-byte chunks", () => {
+    void test("in one-byte chunks", () => {
       assert.deepEqual(split(oneByteChunks(text), maxLineBytes), expected);
     });
   });
 
-  test("hands out lines as views valid during the call, copied when split", () => {
+  void test("hands out lines as views valid during the call, copied when split", () => {
     const seen: string[] = [];
     const splitter = new LineSplitter(
       100,
@@ -207,7 +207,7 @@ describe("LineSplitter", () => {
     assert.deepEqual(seen, ["abc", "def"]);
   });
 
-  test("discardPartial forgets the partial line and says how long it was", () => {
+  void test("discardPartial forgets the partial line and says how long it was", () => {
     const { splitter, events } = record(100);
     splitter.push(bytes("whole\npart"));
     splitter.push(bytes("ial"));
@@ -220,7 +220,7 @@ describe("LineSplitter", () => {
     assert.equal(splitter.bytesSeen, 13);
   });
 
-  test("discardPartial returns 0 when the text ended on a line break", () => {
+  void test("discardPartial returns 0 when the text ended on a line break", () => {
     const { splitter, events } = record(100);
     splitter.push(bytes("whole\n"));
 
@@ -229,7 +229,7 @@ describe("LineSplitter", () => {
     assert.deepEqual(events, [{ kind: "line", text: "whole", offset: 0 }]);
   });
 
-  test("discardPartial counts the start of a text held as a possible byte-order mark", () => {
+  void test("discardPartial counts the start of a text held as a possible byte-order mark", () => {
     const { splitter, events } = record(100);
     splitter.push(bytes("\xef\xbb"));
 
@@ -238,7 +238,7 @@ describe("LineSplitter", () => {
     assert.deepEqual(events, []);
   });
 
-  test("drops a huge line streamed in many chunks without buffering it", () => {
+  void test("drops a huge line streamed in many chunks without buffering it", () => {
     const maxLineBytes = 1000;
     const chunkBytes = 64 * 1024;
     const hugeBytes = 10 * 1024 * 1024;
@@ -261,7 +261,7 @@ describe("LineSplitter", () => {
     ]);
   });
 
-  test("holds at most maxLineBytes + 1 bytes while a line grows in small chunks", () => {
+  void test("holds at most maxLineBytes + 1 bytes while a line grows in small chunks", () => {
     const maxLineBytes = 50;
     const { splitter, events } = record(maxLineBytes);
     let maxHeld = 0;

@@ -47,8 +47,8 @@ function logLines(sink: TextSink): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-describe("ModuleRunner", () => {
-  test("exits with 1 on an unknown command and lists the known ones on stderr", async () => {
+void describe("ModuleRunner", () => {
+  void test("exits with 1 on an unknown command and lists the known ones on stderr", async () => {
     const { runner: moduleRunner, stderr } = runner();
     let ran = false;
     moduleRunner
@@ -74,7 +74,7 @@ describe("ModuleRunner", () => {
     assert.match(stderr.text, /validate_module_configuration +Checks the AWS access/);
   });
 
-  test("exits with 1 when no command is given", async () => {
+  void test("exits with 1 when no command is given", async () => {
     const { runner: moduleRunner, stderr } = runner();
     moduleRunner.register("known", { description: "d", create: command(() => Promise.resolve(0)) });
 
@@ -82,7 +82,7 @@ describe("ModuleRunner", () => {
     assert.match(stderr.text, /^No command given\. Known commands:\n {2}known/);
   });
 
-  test("runs the command with the arguments after its name and returns its exit code", async () => {
+  void test("runs the command with the arguments after its name and returns its exit code", async () => {
     const { runner: moduleRunner, stderr } = runner();
     let seen: readonly string[] = [];
     moduleRunner.register("tool", {
@@ -99,7 +99,7 @@ describe("ModuleRunner", () => {
     assert.equal(stderr.text, "");
   });
 
-  test("exits with 1 and logs the message at critical when the command raises ConfigurationError", async () => {
+  void test("exits with 1 and logs the message at critical when the command raises ConfigurationError", async () => {
     const { runner: moduleRunner, logs } = runner();
     moduleRunner.register("trigger", {
       description: "d",
@@ -127,7 +127,7 @@ describe("ModuleRunner", () => {
     assert.equal(critical[0]?.["code"], "UMB_CONFIGURATION");
   });
 
-  test("exits with 1 and logs at critical when the command raises anything else", async () => {
+  void test("exits with 1 and logs at critical when the command raises anything else", async () => {
     const { runner: moduleRunner, logs } = runner();
     moduleRunner.register("trigger", {
       description: "d",
@@ -141,7 +141,7 @@ describe("ModuleRunner", () => {
     assert.deepEqual(critical[0]?.["error"], { name: "Error", message: "disk on fire" });
   });
 
-  test("aborts the shutdown signal on a stop signal and removes its handlers afterwards", async () => {
+  void test("aborts the shutdown signal on a stop signal and removes its handlers afterwards", async () => {
     const { runner: moduleRunner } = runner(["SIGUSR2"]);
     const listenersBefore = process.listenerCount("SIGUSR2");
     moduleRunner.register("trigger", {

@@ -77,9 +77,9 @@ function notANotification(decoded: DecodedNotification): { reason: string; excer
 
 const KEY = "iplogs/2024-05-01/2024-05-01-10-20-a1b2.csv.gz";
 
-describe("decodeNotification", () => {
-  describe("S3 event records", () => {
-    test("decodes every record of a message with its key, size, ETag, sequencer and time", () => {
+void describe("decodeNotification", () => {
+  void describe("S3 event records", () => {
+    void test("decodes every record of a message with its key, size, ETag, sequencer and time", () => {
       const decoded = decodeNotification(
         body({
           Records: [
@@ -110,7 +110,7 @@ describe("decodeNotification", () => {
       assert.equal(objects[1]?.versionId, "v2");
     });
 
-    test("ignores ObjectRemoved records with their event name and keeps the others", () => {
+    void test("ignores ObjectRemoved records with their event name and keeps the others", () => {
       const decoded = decodeNotification(
         body({
           Records: [
@@ -132,7 +132,7 @@ describe("decodeNotification", () => {
       ]);
     });
 
-    test("ignores other events, and records without an event name", () => {
+    void test("ignores other events, and records without an event name", () => {
       const withoutName = s3Record("", KEY) as Record<string, unknown>;
       delete withoutName["eventName"];
       const decoded = decodeNotification(
@@ -154,7 +154,7 @@ describe("decodeNotification", () => {
       ]);
     });
 
-    test("sets aside records missing the bucket or the key, and records that are not objects", () => {
+    void test("sets aside records missing the bucket or the key, and records that are not objects", () => {
       const noBucket = {
         eventName: "ObjectCreated:Put",
         s3: { object: { key: KEY } },
@@ -188,7 +188,7 @@ describe("decodeNotification", () => {
       assert.equal(ignored[7]?.detail, "a record is a list");
     });
 
-    test("leaves out size, ETag, sequencer and time when they are absent or unreadable", () => {
+    void test("leaves out size, ETag, sequencer and time when they are absent or unreadable", () => {
       const record = s3Record("ObjectCreated:Put", KEY, {
         size: "12",
         eTag: "",
@@ -205,7 +205,7 @@ describe("decodeNotification", () => {
       assert.equal(objects[0]?.eventTime, undefined);
     });
 
-    test("decodes the form-encoded key of a record", () => {
+    void test("decodes the form-encoded key of a record", () => {
       const { objects } = objectsOf(
         decodeNotification(
           body({
@@ -217,7 +217,7 @@ describe("decodeNotification", () => {
       assert.equal(objects[0]?.key, "my prefix/a+b c/café.csv.gz");
     });
 
-    test("returns an empty list for an empty Records list", () => {
+    void test("returns an empty list for an empty Records list", () => {
       assert.deepEqual(decodeNotification(body({ Records: [] })), {
         kind: "objects",
         objects: [],
@@ -225,7 +225,7 @@ describe("decodeNotification", () => {
       });
     });
 
-    test("reports Records that is not a list", () => {
+    void test("reports Records that is not a list", () => {
       for (const [records, what] of [
         [{}, "an object"],
         ["x", "a string"],
@@ -240,7 +240,7 @@ describe("decodeNotification", () => {
     });
   });
 
-  test("recognises the s3:TestEvent sent when a notification is configured", () => {
+  void test("recognises the s3:TestEvent sent when a notification is configured", () => {
     const decoded = decodeNotification(
       body({
         Service: "Amazon S3",
@@ -255,8 +255,8 @@ describe("decodeNotification", () => {
     assert.deepEqual(decoded, { kind: "test-event" });
   });
 
-  describe("SNS envelopes", () => {
-    test("decodes the S3 records carried in the Message string, keys decoded", () => {
+  void describe("SNS envelopes", () => {
+    void test("decodes the S3 records carried in the Message string, keys decoded", () => {
       const message = body({
         Records: [
           s3Record("ObjectCreated:Put", "a+b/x%2By.csv.gz"),
@@ -273,13 +273,13 @@ describe("decodeNotification", () => {
       assert.deepEqual(ignored, [{ reason: "object-removed", detail: "ObjectRemoved:Delete" }]);
     });
 
-    test("recognises an s3:TestEvent inside an SNS envelope", () => {
+    void test("recognises an s3:TestEvent inside an SNS envelope", () => {
       const message = body({ Service: "Amazon S3", Event: "s3:TestEvent" });
 
       assert.deepEqual(decodeNotification(snsEnvelope(message)), { kind: "test-event" });
     });
 
-    test("reports an envelope whose Message is not JSON, quoting the start of the body", () => {
+    void test("reports an envelope whose Message is not JSON, quoting the start of the body", () => {
       const text = snsEnvelope("hello, this is plain text");
 
       const result = notANotification(decodeNotification(text));
@@ -288,14 +288,14 @@ describe("decodeNotification", () => {
       assert.equal(result.excerpt, `${text.slice(0, 200)}...`);
     });
 
-    test("reports an envelope whose Message is JSON but no notification", () => {
+    void test("reports an envelope whose Message is JSON but no notification", () => {
       const result = notANotification(decodeNotification(snsEnvelope(body({ hello: "world" }))));
 
       assert.match(result.reason, /^the SNS envelope carries no S3 notification: /);
       assert.match(result.reason, /not an S3, SNS or EventBridge notification/);
     });
 
-    test("reports an envelope whose Message is a JSON list", () => {
+    void test("reports an envelope whose Message is a JSON list", () => {
       const result = notANotification(decodeNotification(snsEnvelope("[1,2]")));
 
       assert.equal(
@@ -304,7 +304,7 @@ describe("decodeNotification", () => {
       );
     });
 
-    test("does not unwrap an SNS envelope nested inside another", () => {
+    void test("does not unwrap an SNS envelope nested inside another", () => {
       const inner = snsEnvelope(body({ Records: [s3Record("ObjectCreated:Put", KEY)] }));
 
       const result = notANotification(decodeNotification(snsEnvelope(inner)));
@@ -313,8 +313,8 @@ describe("decodeNotification", () => {
     });
   });
 
-  describe("EventBridge events", () => {
-    test("decodes an Object Created event, its key taken as it is", () => {
+  void describe("EventBridge events", () => {
+    void test("decodes an Object Created event, its key taken as it is", () => {
       const decoded = decodeNotification(
         eventBridge("Object Created", {
           version: "0",
@@ -348,7 +348,7 @@ describe("decodeNotification", () => {
       });
     });
 
-    test("ignores an Object Deleted event as a removal", () => {
+    void test("ignores an Object Deleted event as a removal", () => {
       const decoded = decodeNotification(
         eventBridge("Object Deleted", { bucket: { name: "umbrella-logs" }, object: { key: KEY } }),
       );
@@ -360,7 +360,7 @@ describe("decodeNotification", () => {
       });
     });
 
-    test("ignores other S3 EventBridge events", () => {
+    void test("ignores other S3 EventBridge events", () => {
       const decoded = decodeNotification(
         eventBridge("Object Restore Completed", {
           bucket: { name: "umbrella-logs" },
@@ -373,7 +373,7 @@ describe("decodeNotification", () => {
       ]);
     });
 
-    test("reports an Object Created event without bucket or key", () => {
+    void test("reports an Object Created event without bucket or key", () => {
       const result = notANotification(
         decodeNotification(eventBridge("Object Created", { bucket: { name: "umbrella-logs" } })),
       );
@@ -382,8 +382,8 @@ describe("decodeNotification", () => {
     });
   });
 
-  describe("bodies that are no notification", () => {
-    test("reports an empty or blank body", () => {
+  void describe("bodies that are no notification", () => {
+    void test("reports an empty or blank body", () => {
       for (const text of [undefined, "", "   \n"]) {
         const result = notANotification(decodeNotification(text));
         assert.equal(result.reason, "the message body is empty");
@@ -391,14 +391,14 @@ describe("decodeNotification", () => {
       }
     });
 
-    test("reports a body that is not JSON", () => {
+    void test("reports a body that is not JSON", () => {
       const result = notANotification(decodeNotification("Records: none"));
 
       assert.equal(result.reason, "the message body is not JSON");
       assert.equal(result.excerpt, "Records: none");
     });
 
-    test("reports JSON that is not an object, naming its type", () => {
+    void test("reports JSON that is not an object, naming its type", () => {
       for (const [text, what] of [
         ["[1,2]", "a list"],
         ["42", "a number"],
@@ -411,13 +411,13 @@ describe("decodeNotification", () => {
       }
     });
 
-    test("reports a JSON object of another shape", () => {
+    void test("reports a JSON object of another shape", () => {
       const result = notANotification(decodeNotification(body({ hello: "world" })));
 
       assert.equal(result.reason, "the JSON object is not an S3, SNS or EventBridge notification");
     });
 
-    test("cuts the excerpt at 200 characters", () => {
+    void test("cuts the excerpt at 200 characters", () => {
       const long = `not json ${"x".repeat(500)}`;
 
       const result = notANotification(decodeNotification(long));
@@ -425,7 +425,7 @@ describe("decodeNotification", () => {
       assert.equal(result.excerpt, `${long.slice(0, 200)}...`);
     });
 
-    test("keeps a body of exactly 200 characters whole", () => {
+    void test("keeps a body of exactly 200 characters whole", () => {
       const exact = `{${"y".repeat(199)}`;
 
       assert.equal(notANotification(decodeNotification(exact)).excerpt, exact);
@@ -433,28 +433,28 @@ describe("decodeNotification", () => {
   });
 });
 
-describe("decodeS3Key", () => {
-  test("turns + into a space", () => {
+void describe("decodeS3Key", () => {
+  void test("turns + into a space", () => {
     assert.equal(decodeS3Key("my+prefix/iplogs/a+b.csv.gz"), "my prefix/iplogs/a b.csv.gz");
   });
 
-  test("turns %2B into a plus sign", () => {
+  void test("turns %2B into a plus sign", () => {
     assert.equal(decodeS3Key("c%2B%2B/x%2by"), "c++/x+y");
   });
 
-  test("turns %20 into a space", () => {
+  void test("turns %20 into a space", () => {
     assert.equal(decodeS3Key("a%20b"), "a b");
   });
 
-  test("decodes UTF-8 percent escapes", () => {
+  void test("decodes UTF-8 percent escapes", () => {
     assert.equal(decodeS3Key("caf%C3%A9/%E2%82%AC"), "café/€");
   });
 
-  test("leaves a plain key and its slashes unchanged", () => {
+  void test("leaves a plain key and its slashes unchanged", () => {
     assert.equal(decodeS3Key(KEY), KEY);
   });
 
-  test("returns a key with a malformed escape with only + replaced", () => {
+  void test("returns a key with a malformed escape with only + replaced", () => {
     assert.equal(decodeS3Key("a+b/%E0%A4%A"), "a b/%E0%A4%A");
     assert.equal(decodeS3Key("100%+sure"), "100% sure");
   });

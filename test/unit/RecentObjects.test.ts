@@ -5,8 +5,8 @@ import { RecentObjects } from "../../lib/s3queue/RecentObjects.js";
 
 const MAX_REMEMBERED_OBJECTS = 100_000;
 
-describe("RecentObjects", () => {
-  test("knows a version within the window and forgets it when the window ends", () => {
+void describe("RecentObjects", () => {
+  void test("knows a version within the window and forgets it when the window ends", () => {
     let now = 1_000;
     const recent = new RecentObjects(500, () => now);
 
@@ -21,7 +21,7 @@ describe("RecentObjects", () => {
     assert.equal(recent.has("v1"), false, "an expired entry is removed");
   });
 
-  test("remembering a version again extends its window", () => {
+  void test("remembering a version again extends its window", () => {
     let now = 0;
     const recent = new RecentObjects(100, () => now);
     recent.remember("v1");
@@ -33,7 +33,7 @@ describe("RecentObjects", () => {
     assert.equal(recent.has("v1"), true);
   });
 
-  test("remembers nothing when the window is zero", () => {
+  void test("remembers nothing when the window is zero", () => {
     const recent = new RecentObjects(0, () => 0);
 
     recent.remember("v1");
@@ -41,7 +41,7 @@ describe("RecentObjects", () => {
     assert.equal(recent.has("v1"), false);
   });
 
-  test("forgets the oldest versions beyond its capacity", () => {
+  void test("forgets the oldest versions beyond its capacity", () => {
     const recent = new RecentObjects(60_000, () => 0);
     for (let index = 0; index <= MAX_REMEMBERED_OBJECTS; index += 1) {
       recent.remember(`v${index}`);
@@ -52,7 +52,7 @@ describe("RecentObjects", () => {
     assert.equal(recent.has(`v${MAX_REMEMBERED_OBJECTS}`), true);
   });
 
-  test("keeps a version remembered again when the oldest are forgotten", () => {
+  void test("keeps a version remembered again when the oldest are forgotten", () => {
     const recent = new RecentObjects(60_000, () => 0);
     for (let index = 0; index < MAX_REMEMBERED_OBJECTS; index += 1) {
       recent.remember(`v${index}`);

@@ -30,12 +30,12 @@ function rejection(check: (error: ConfigurationError) => void): (error: unknown)
   };
 }
 
-describe("SchemaValidator with the trigger arguments", () => {
+void describe("SchemaValidator with the trigger arguments", () => {
   const validator = new SchemaValidator();
   const validate = (value: unknown): S3QueuedTriggerConfiguration =>
     validator.validate<S3QueuedTriggerConfiguration>(ARGUMENTS, value, SOURCE);
 
-  test("applies every default the schema declares", () => {
+  void test("applies every default the schema declares", () => {
     const defaults = Object.entries(ARGUMENTS.properties ?? {}).filter(
       ([, property]) => property.default !== undefined,
     );
@@ -55,13 +55,13 @@ describe("SchemaValidator with the trigger arguments", () => {
     assert.equal("queue_url" in value, false);
   });
 
-  test('coerces "60" to 60', () => {
+  void test('coerces "60" to 60', () => {
     const value = validate({ queue_name: "q", visibility_timeout_seconds: "60" });
 
     assert.equal(value.visibility_timeout_seconds, 60);
   });
 
-  test("treats null and the empty string as absent, so that defaults apply", () => {
+  void test("treats null and the empty string as absent, so that defaults apply", () => {
     const value = validate({
       queue_name: "q",
       queue_url: "",
@@ -76,7 +76,7 @@ describe("SchemaValidator with the trigger arguments", () => {
     assert.equal(value.max_concurrent_objects, 4);
   });
 
-  test("leaves the caller's object untouched", () => {
+  void test("leaves the caller's object untouched", () => {
     const raw = { queue_name: "q", max_concurrent_objects: "8", queue_url: null };
 
     validate(raw);
@@ -84,11 +84,11 @@ describe("SchemaValidator with the trigger arguments", () => {
     assert.deepEqual(raw, { queue_name: "q", max_concurrent_objects: "8", queue_url: null });
   });
 
-  test("accepts the queue by URL instead of by name", () => {
+  void test("accepts the queue by URL instead of by name", () => {
     assert.equal(validate({ queue_url: "http://127.0.0.1:1/q" }).queue_url, "http://127.0.0.1:1/q");
   });
 
-  test("asks for the queue name or URL when both are missing", () => {
+  void test("asks for the queue name or URL when both are missing", () => {
     for (const raw of [{}, { queue_name: "", queue_url: null }]) {
       assert.throws(
         () => validate(raw),
@@ -106,7 +106,7 @@ describe("SchemaValidator with the trigger arguments", () => {
     [0, ">= 1"],
     [1000, "<= 64"],
   ] as const) {
-    test(`refuses max_concurrent_objects ${value}, naming the field, its title and the bound`, () => {
+    void test(`refuses max_concurrent_objects ${value}, naming the field, its title and the bound`, () => {
       assert.throws(
         () => validate({ queue_name: "q", max_concurrent_objects: value }),
         rejection((error) => {
@@ -118,7 +118,7 @@ describe("SchemaValidator with the trigger arguments", () => {
     });
   }
 
-  test("refuses a value that is no integer", () => {
+  void test("refuses a value that is no integer", () => {
     assert.throws(
       () => validate({ queue_name: "q", max_concurrent_objects: "many" }),
       rejection((error) => {
@@ -128,7 +128,7 @@ describe("SchemaValidator with the trigger arguments", () => {
     );
   });
 
-  test("refuses a value outside the enum, listing the allowed values", () => {
+  void test("refuses a value outside the enum, listing the allowed values", () => {
     assert.throws(
       () => validate({ queue_name: "q", forward_to: "elsewhere" }),
       rejection((error) => {
@@ -144,7 +144,7 @@ describe("SchemaValidator with the trigger arguments", () => {
     );
   });
 
-  test("refuses a malformed queue name with the expected pattern", () => {
+  void test("refuses a malformed queue name with the expected pattern", () => {
     assert.throws(
       () => validate({ queue_name: "bad name!" }),
       rejection((error) => {
@@ -154,7 +154,7 @@ describe("SchemaValidator with the trigger arguments", () => {
     );
   });
 
-  test("reports every violation at once", () => {
+  void test("reports every violation at once", () => {
     assert.throws(
       () => validate({ queue_name: "q", max_concurrent_objects: 0, forward_to: "x" }),
       rejection((error) => {
@@ -163,7 +163,7 @@ describe("SchemaValidator with the trigger arguments", () => {
     );
   });
 
-  test("refuses a configuration that is not a JSON object", () => {
+  void test("refuses a configuration that is not a JSON object", () => {
     for (const [raw, what] of [
       [[], "an array"],
       [null, "null"],
@@ -180,7 +180,7 @@ describe("SchemaValidator with the trigger arguments", () => {
   });
 });
 
-describe("parseModuleConfiguration", () => {
+void describe("parseModuleConfiguration", () => {
   const validator = new SchemaValidator();
   const parse = (raw: unknown): ModuleConfiguration =>
     parseModuleConfiguration(raw, MODULE_SCHEMA, validator);
@@ -190,7 +190,7 @@ describe("parseModuleConfiguration", () => {
     assert.ok(!error.message.includes(SECRET.slice(0, 10)), error.message);
   }
 
-  test("accepts an access key and returns the keys method", () => {
+  void test("accepts an access key and returns the keys method", () => {
     const configuration = parse({
       aws_region_name: "eu-west-1",
       aws_access_key: ACCESS_KEY,
@@ -204,7 +204,7 @@ describe("parseModuleConfiguration", () => {
     });
   });
 
-  test("accepts a role, ignoring empty key fields, and returns the role method", () => {
+  void test("accepts a role, ignoring empty key fields, and returns the role method", () => {
     const configuration = parse({
       aws_region_name: "us-gov-west-1",
       aws_role_arn: ROLE,
@@ -216,7 +216,7 @@ describe("parseModuleConfiguration", () => {
     assert.deepEqual(authMethodOf(configuration), { kind: "role", roleArn: ROLE });
   });
 
-  test("refuses both a role and an access key, without echoing the secret", () => {
+  void test("refuses both a role and an access key, without echoing the secret", () => {
     assert.throws(
       () =>
         parse({
@@ -233,7 +233,7 @@ describe("parseModuleConfiguration", () => {
     );
   });
 
-  test("refuses a configuration with no authentication", () => {
+  void test("refuses a configuration with no authentication", () => {
     assert.throws(
       () => parse({ aws_region_name: "eu-west-1", aws_role_arn: "" }),
       rejection((error) => {
@@ -244,7 +244,7 @@ describe("parseModuleConfiguration", () => {
     );
   });
 
-  test("refuses an access key without its secret, and a secret without its key", () => {
+  void test("refuses an access key without its secret, and a secret without its key", () => {
     assert.throws(
       () => parse({ aws_region_name: "eu-west-1", aws_access_key: ACCESS_KEY }),
       rejection((error) => {
@@ -262,7 +262,7 @@ describe("parseModuleConfiguration", () => {
     );
   });
 
-  test("refuses a malformed region, naming the field and its title", () => {
+  void test("refuses a malformed region, naming the field and its title", () => {
     assert.throws(
       () => parse({ aws_region_name: "Europe (Paris)", aws_role_arn: ROLE }),
       rejection((error) => {
@@ -272,7 +272,7 @@ describe("parseModuleConfiguration", () => {
     );
   });
 
-  test("requires the region", () => {
+  void test("requires the region", () => {
     assert.throws(
       () => parse({ aws_role_arn: ROLE }),
       rejection((error) => {
@@ -282,7 +282,7 @@ describe("parseModuleConfiguration", () => {
     );
   });
 
-  test("refuses a malformed role ARN", () => {
+  void test("refuses a malformed role ARN", () => {
     assert.throws(
       () => parse({ aws_region_name: "eu-west-1", aws_role_arn: "umbrella-reader" }),
       rejection((error) => {
@@ -292,7 +292,7 @@ describe("parseModuleConfiguration", () => {
     );
   });
 
-  test("says how long the secret must be, without echoing it", () => {
+  void test("says how long the secret must be, without echoing it", () => {
     const short = "tooShortSecret";
     assert.throws(
       () =>
@@ -312,7 +312,7 @@ describe("parseModuleConfiguration", () => {
     );
   });
 
-  test("refuses a secret of the wrong type without echoing it", () => {
+  void test("refuses a secret of the wrong type without echoing it", () => {
     assert.throws(
       () =>
         parse({
@@ -330,7 +330,7 @@ describe("parseModuleConfiguration", () => {
     );
   });
 
-  test("refuses a malformed access key without echoing the secret", () => {
+  void test("refuses a malformed access key without echoing the secret", () => {
     assert.throws(
       () =>
         parse({
@@ -346,7 +346,7 @@ describe("parseModuleConfiguration", () => {
     );
   });
 
-  test("refuses a module configuration that is not an object", () => {
+  void test("refuses a module configuration that is not an object", () => {
     assert.throws(
       () => parse("eu-west-1"),
       rejection((error) => {

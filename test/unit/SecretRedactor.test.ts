@@ -10,8 +10,8 @@ const SECRET = "wJalrXUtnFEMIK7MDENGbPxRfiCY";
 const TOKEN = "platform-token-0123456789";
 const INTAKE_KEY = "abcd1234-ef56-7890-abcd-ef1234567890";
 
-describe("SecretRedactor", () => {
-  test("replaces every occurrence of a registered secret in text", () => {
+void describe("SecretRedactor", () => {
+  void test("replaces every occurrence of a registered secret in text", () => {
     const redactor = new SecretRedactor();
     redactor.add(SECRET);
 
@@ -21,14 +21,14 @@ describe("SecretRedactor", () => {
     );
   });
 
-  test("uses the given replacement", () => {
+  void test("uses the given replacement", () => {
     const redactor = new SecretRedactor();
     redactor.add(TOKEN, "<token>");
 
     assert.equal(redactor.redactText(`Bearer ${TOKEN}`), "Bearer <token>");
   });
 
-  test("ignores undefined and values too short to be secrets", () => {
+  void test("ignores undefined and values too short to be secrets", () => {
     const redactor = new SecretRedactor();
     redactor.add(undefined);
     redactor.add("abc12");
@@ -36,7 +36,7 @@ describe("SecretRedactor", () => {
     assert.equal(redactor.redactText("abc12 stays"), "abc12 stays");
   });
 
-  test("hides the whole of a secret that contains another secret", () => {
+  void test("hides the whole of a secret that contains another secret", () => {
     const redactor = new SecretRedactor();
     redactor.add("secret123");
     redactor.add("secret123456");
@@ -44,7 +44,7 @@ describe("SecretRedactor", () => {
     assert.equal(redactor.redactText("x secret123456 y secret123"), "x [redacted] y [redacted]");
   });
 
-  test("masks an intake key as its first four characters and ****", () => {
+  void test("masks an intake key as its first four characters and ****", () => {
     const redactor = new SecretRedactor();
     redactor.addIntakeKey(INTAKE_KEY);
 
@@ -52,12 +52,12 @@ describe("SecretRedactor", () => {
     assert.equal(redactor.redactText(`key=${INTAKE_KEY}`), "key=abcd****");
   });
 
-  test("masks a short intake key completely", () => {
+  void test("masks a short intake key completely", () => {
     assert.equal(maskIntakeKey("abcdefgh"), "****");
     assert.equal(maskIntakeKey(""), "****");
   });
 
-  test("redacts nested objects, arrays and errors, and copies rather than mutates", () => {
+  void test("redacts nested objects, arrays and errors, and copies rather than mutates", () => {
     const redactor = new SecretRedactor();
     redactor.add(SECRET);
     const value = {
@@ -114,14 +114,14 @@ async function logged(
   return { lines, text };
 }
 
-describe("createLogger", () => {
+void describe("createLogger", () => {
   const register = (redactor: SecretRedactor): void => {
     redactor.add(SECRET);
     redactor.add(TOKEN);
     redactor.addIntakeKey(INTAKE_KEY);
   };
 
-  test("writes JSON lines with the platform's level names and a timestamp", async () => {
+  void test("writes JSON lines with the platform's level names and a timestamp", async () => {
     const { lines } = await logged((logger) => {
       logger.log("critical", "c");
       logger.error("e");
@@ -144,7 +144,7 @@ describe("createLogger", () => {
     assert.match(String(lines[0]?.["timestamp"]), /^\d{4}-\d{2}-\d{2}T/);
   });
 
-  test("replaces secrets in the message and in nested fields", async () => {
+  void test("replaces secrets in the message and in nested fields", async () => {
     const { lines, text } = await logged((logger) => {
       logger.info(`token is ${TOKEN}`, {
         auth: { header: `Bearer ${TOKEN}` },
@@ -160,7 +160,7 @@ describe("createLogger", () => {
     assert.equal(lines[0]?.["intake"], "abcd****");
   });
 
-  test("flattens an error field with its name, code and cause, secrets replaced", async () => {
+  void test("flattens an error field with its name, code and cause, secrets replaced", async () => {
     const { lines, text } = await logged((logger) => {
       logger.error("push failed", {
         error: new IntakeError("unavailable", 503, `POST with ${INTAKE_KEY} failed`, {
@@ -178,7 +178,7 @@ describe("createLogger", () => {
     });
   });
 
-  test("keeps the message of an error logged alone, secrets replaced", async () => {
+  void test("keeps the message of an error logged alone, secrets replaced", async () => {
     const { lines, text } = await logged((logger) => {
       logger.error(new Error(`boom ${SECRET}`));
     }, register);
@@ -188,7 +188,7 @@ describe("createLogger", () => {
     assert.equal(lines[0]?.message, "boom [redacted]");
   });
 
-  test("replaces secrets in an error given as metadata", async () => {
+  void test("replaces secrets in an error given as metadata", async () => {
     const { text } = await logged((logger) => {
       logger.log("error", "failed", new Error(`meta ${SECRET}`));
     }, register);
@@ -197,7 +197,7 @@ describe("createLogger", () => {
     assert.ok(!text.includes(SECRET), text);
   });
 
-  test("writes nothing below the chosen level", async () => {
+  void test("writes nothing below the chosen level", async () => {
     const stream = new PassThrough();
     let text = "";
     stream.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
@@ -216,8 +216,8 @@ describe("createLogger", () => {
   });
 });
 
-describe("parseLogLevel", () => {
-  test("reads the platform names and common spellings, defaulting to info", () => {
+void describe("parseLogLevel", () => {
+  void test("reads the platform names and common spellings, defaulting to info", () => {
     assert.equal(parseLogLevel("DEBUG"), "debug");
     assert.equal(parseLogLevel(" warn "), "warning");
     assert.equal(parseLogLevel("fatal"), "critical");

@@ -17,8 +17,8 @@ async function state(promise: Promise<unknown>): Promise<"pending" | "resolved" 
   return outcome === pending ? "pending" : outcome;
 }
 
-describe("Semaphore", () => {
-  test("grants up to `permits` holders at once and makes the next one wait", async () => {
+void describe("Semaphore", () => {
+  void test("grants up to `permits` holders at once and makes the next one wait", async () => {
     const semaphore = new Semaphore(2);
 
     await semaphore.acquire();
@@ -32,7 +32,7 @@ describe("Semaphore", () => {
     assert.equal(semaphore.free, 0);
   });
 
-  test("serves waiters in arrival order", async () => {
+  void test("serves waiters in arrival order", async () => {
     const semaphore = new Semaphore(1);
     await semaphore.acquire();
     const order: number[] = [];
@@ -46,7 +46,7 @@ describe("Semaphore", () => {
     assert.deepEqual(order, [1, 2, 3]);
   });
 
-  test("gives a released permit back when nobody waits", async () => {
+  void test("gives a released permit back when nobody waits", async () => {
     const semaphore = new Semaphore(3);
     await semaphore.acquire();
 
@@ -55,7 +55,7 @@ describe("Semaphore", () => {
     assert.equal(semaphore.free, 3);
   });
 
-  test("rejects a waiter whose signal aborts and passes its turn to the next", async () => {
+  void test("rejects a waiter whose signal aborts and passes its turn to the next", async () => {
     const semaphore = new Semaphore(1);
     await semaphore.acquire();
     const controller = new AbortController();
@@ -71,7 +71,7 @@ describe("Semaphore", () => {
     assert.equal(semaphore.free, 1, "the aborted waiter holds no permit");
   });
 
-  test("rejects at once, taking no permit, when the signal is already aborted", async () => {
+  void test("rejects at once, taking no permit, when the signal is already aborted", async () => {
     const semaphore = new Semaphore(1);
 
     await assert.rejects(semaphore.acquire(AbortSignal.abort()), /aborted/);
@@ -79,7 +79,7 @@ describe("Semaphore", () => {
     assert.equal(semaphore.free, 1);
   });
 
-  test("ignores an abort after the permit was granted", async () => {
+  void test("ignores an abort after the permit was granted", async () => {
     const semaphore = new Semaphore(1);
     await semaphore.acquire();
     const controller = new AbortController();

@@ -9,7 +9,7 @@ import { DEFAULT_SYMPHONY_DIR, SymphonyConfig } from "../../lib/runtime/Symphony
 
 const SECRET = "wJalrXUtnFEMIK7MDENGbPxRfiCY";
 
-describe("SymphonyConfig", () => {
+void describe("SymphonyConfig", () => {
   let directory: string;
 
   beforeEach(() => {
@@ -39,27 +39,27 @@ describe("SymphonyConfig", () => {
     };
   }
 
-  test("takes the directory from SYMPHONY_DIR, else /symphony", () => {
+  void test("takes the directory from SYMPHONY_DIR, else /symphony", () => {
     assert.equal(new SymphonyConfig({ env: { SYMPHONY_DIR: "/tmp/x" } }).directory, "/tmp/x");
     assert.equal(new SymphonyConfig({ env: {} }).directory, DEFAULT_SYMPHONY_DIR);
     assert.equal(DEFAULT_SYMPHONY_DIR, "/symphony");
   });
 
-  describe("readString", () => {
-    test("prefers the file to the environment variable", () => {
+  void describe("readString", () => {
+    void test("prefers the file to the environment variable", () => {
       write("token", "from-file");
 
       assert.equal(config({ TOKEN: "from-env" }).readString("token"), "from-file");
     });
 
-    test("falls back to the upper-cased environment variable", () => {
+    void test("falls back to the upper-cased environment variable", () => {
       assert.equal(
         config({ URL_CALLBACK: "https://x.test/cb" }).readString("url_callback"),
         "https://x.test/cb",
       );
     });
 
-    test("trims the file content and the variable", () => {
+    void test("trims the file content and the variable", () => {
       write("token", "  secret-token\n");
 
       assert.equal(config().readString("token"), "secret-token");
@@ -69,7 +69,7 @@ describe("SymphonyConfig", () => {
       );
     });
 
-    test("treats a missing, empty or blank value as absent", () => {
+    void test("treats a missing, empty or blank value as absent", () => {
       write("blank", " \n");
 
       assert.equal(config().readString("missing"), undefined);
@@ -79,8 +79,8 @@ describe("SymphonyConfig", () => {
     });
   });
 
-  describe("readJson", () => {
-    test("parses the file, which wins over the environment", () => {
+  void describe("readJson", () => {
+    void test("parses the file, which wins over the environment", () => {
       write("trigger_configuration", '{"queue_name": "from-file"}\n');
 
       const value = config({ TRIGGER_CONFIGURATION: '{"queue_name": "from-env"}' }).readJson(
@@ -90,7 +90,7 @@ describe("SymphonyConfig", () => {
       assert.deepEqual(value, { queue_name: "from-file" });
     });
 
-    test("parses JSON from the environment", () => {
+    void test("parses JSON from the environment", () => {
       const value = config({ MODULE_CONFIGURATION: '{"aws_region_name":"eu-west-1"}' }).readJson(
         "module_configuration",
       );
@@ -98,7 +98,7 @@ describe("SymphonyConfig", () => {
       assert.deepEqual(value, { aws_region_name: "eu-west-1" });
     });
 
-    test("parses base64 JSON from the environment", () => {
+    void test("parses base64 JSON from the environment", () => {
       const json = JSON.stringify({ aws_region_name: "eu-west-3", n: 1 });
       const encoded = Buffer.from(json).toString("base64");
 
@@ -112,20 +112,20 @@ describe("SymphonyConfig", () => {
       );
     });
 
-    test("does not decode base64 found in a file", () => {
+    void test("does not decode base64 found in a file", () => {
       write("module_configuration", Buffer.from('{"a":1}').toString("base64"));
 
       assert.throws(() => config().readJson("module_configuration"), ConfigurationError);
     });
 
-    test("returns undefined when the value is absent or blank", () => {
+    void test("returns undefined when the value is absent or blank", () => {
       write("blank", "\n");
 
       assert.equal(config().readJson("trigger_configuration"), undefined);
       assert.equal(config().readJson("blank"), undefined);
     });
 
-    test("reports invalid JSON in a file, naming the file", () => {
+    void test("reports invalid JSON in a file, naming the file", () => {
       write("trigger_configuration", "{queue_name: q}");
       const path = join(directory, "trigger_configuration");
 
@@ -141,7 +141,7 @@ describe("SymphonyConfig", () => {
       );
     });
 
-    test("reports invalid JSON in a variable, naming it and suggesting base64", () => {
+    void test("reports invalid JSON in a variable, naming it and suggesting base64", () => {
       assert.throws(
         () => config({ MODULE_CONFIGURATION: "{not json" }).readJson("module_configuration"),
         configurationError((error) => {
@@ -152,7 +152,7 @@ describe("SymphonyConfig", () => {
       );
     });
 
-    test("does not quote the faulty text, which may hold a secret", () => {
+    void test("does not quote the faulty text, which may hold a secret", () => {
       const broken = `{"aws_secret_access_key": ${SECRET}}`;
       write("module_configuration", broken);
 
@@ -171,12 +171,12 @@ describe("SymphonyConfig", () => {
     });
   });
 
-  describe("requireJson", () => {
-    test("returns the parsed value when present", () => {
+  void describe("requireJson", () => {
+    void test("returns the parsed value when present", () => {
       assert.deepEqual(config({ ARGS: "[1]" }).requireJson("args"), [1]);
     });
 
-    test("names the file and the variable when the value is missing", () => {
+    void test("names the file and the variable when the value is missing", () => {
       assert.throws(
         () => config().requireJson("module_configuration"),
         configurationError((error) => {
@@ -189,8 +189,8 @@ describe("SymphonyConfig", () => {
     });
   });
 
-  describe("readInteger", () => {
-    test("reads an integer, trimmed, from the file or the variable", () => {
+  void describe("readInteger", () => {
+    void test("reads an integer, trimmed, from the file or the variable", () => {
       write("liveness_port", "8001\n");
 
       assert.equal(config().readInteger("liveness_port", 8000), 8001);
@@ -198,12 +198,12 @@ describe("SymphonyConfig", () => {
       assert.equal(config({ METRICS_PORT: "0" }).readInteger("metrics_port", 8020), 0);
     });
 
-    test("returns the fallback when absent", () => {
+    void test("returns the fallback when absent", () => {
       assert.equal(config().readInteger("liveness_port", 8000), 8000);
       assert.equal(config({ LIVENESS_PORT: "" }).readInteger("liveness_port", 8000), 8000);
     });
 
-    test("rejects a value that is no non-negative integer, quoting it", () => {
+    void test("rejects a value that is no non-negative integer, quoting it", () => {
       for (const text of ["abc", "-1", "1.5", "80 80"]) {
         assert.throws(
           () => config({ LIVENESS_PORT: text }).readInteger("liveness_port", 8000),
