@@ -122,10 +122,12 @@ function reportFatal(logger: Logger, error: unknown): void {
 
     return;
   }
-  logger.log("critical", "the command stopped on an unexpected error", {
-    error,
-    code: ModuleError.isModuleError(error) ? error.code : undefined,
-  });
+  if (ModuleError.isModuleError(error)) {
+    logger.log("critical", error.message, { code: error.code });
+
+    return;
+  }
+  logger.log("critical", "the command stopped on an unexpected error", { error });
 }
 
 /** Waits until every transport has written what it holds (platform logs included). */

@@ -39,7 +39,9 @@ export class SchemaValidator {
     const validate = this.compile(schema);
     if (!validate(copy)) {
       const problems = explainErrors(validate.errors ?? [], schema);
-      const fields = [...new Set(problems.map((problem) => problem.field).filter(Boolean))];
+      const fields = [
+        ...new Set(problems.flatMap((problem) => problem.field.split(",")).filter(Boolean)),
+      ];
       const text = problems.map((problem) => problem.text).join(" ");
       throw new ConfigurationError(source, fields, `Invalid ${source}: ${text}`);
     }
@@ -160,10 +162,20 @@ function explainError(error: ErrorObject, schema: JsonSchema): Problem {
     }
     case "anyOf":
     case "oneOf":
-      return { field, text: describeAlternatives(error, schema) };
+      return {
+        field: alternativeFields(error, schema).join(","),
+        text: describeAlternatives(error, schema),
+      };
     default:
       return { field, text: `${name} ${error.message ?? "is invalid"}.` };
   }
+}
+
+/** The fields the alternatives of an anyOf/oneOf require, e.g. queue_name and queue_url. */
+function alternativeFields(error: ErrorObject, schema: JsonSchema): string[] {
+  const alternatives = (schema[error.keyword] as JsonSchema[] | undefined) ?? [];
+
+  return [...new Set(alternatives.flatMap((alternative) => alternative.required ?? []))];
 }
 
 function describeAlternatives(error: ErrorObject, schema: JsonSchema): string {

@@ -8,7 +8,7 @@ import { seededRandom, umbrellaIpLines, umbrellaObject } from "../support/Umbrel
 /** Change it to explore other interleavings; the suite prints it with its figures. */
 const SEED = Number(process.env["FAULT_SEED"] ?? 20261204);
 const OBJECTS = 60;
-const INTAKE_FAILURE_RATE = 0.12;
+const INTAKE_FAILURE_RATE = 0.2;
 const INTAKE_TIMEOUT_RATE = 0.02;
 const S3_FAILURE_RATE = 0.08;
 const S3_CUT_RATE = 0.05;
@@ -98,7 +98,7 @@ describe("fault injection", () => {
       trigger: {
         visibility_timeout_seconds: 10,
         max_concurrent_objects: 3,
-        intake_batch_max_bytes: 65_536,
+        intake_batch_max_bytes: 262_144,
         intake_max_attempts: 25,
         intake_timeout_seconds: 2,
         retry_delay_seconds: 1,

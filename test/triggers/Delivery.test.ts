@@ -112,13 +112,13 @@ describe("delivery guarantees", () => {
   });
 
   test("after SIGKILL and a restart every line is delivered; duplicates only from the object in flight", async () => {
-    const inFlight = umbrellaIpLines(3000, "killed");
+    const inFlight = umbrellaIpLines(12_000, "killed");
     const waiting = umbrellaIpLines(500, "waiting");
     await harness.putObject("iplogs/killed.csv.gz", umbrellaObject(inFlight));
     await harness.putObject("iplogs/waiting.csv.gz", umbrellaObject(waiting));
     let killedAt = -1;
     const first = harness.startTrigger({
-      trigger: { visibility_timeout_seconds: 10, max_concurrent_objects: 1, intake_batch_max_bytes: 65_536 },
+      trigger: { visibility_timeout_seconds: 10, max_concurrent_objects: 1, intake_batch_max_bytes: 262_144 },
     });
     harness.intake.behave = ({ attempt }) => {
       if (attempt === 3 && killedAt === -1) {
