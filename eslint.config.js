@@ -13,7 +13,10 @@ export default tseslint.config(
       "no-console": "error",
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/consistent-type-imports": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true },
+      ],
       "no-restricted-syntax": [
         "error",
         { selector: "ExportDefaultDeclaration", message: "Use named exports." },
@@ -22,7 +25,17 @@ export default tseslint.config(
   },
   {
     files: ["scripts/**/*.ts", "bench/**/*.ts", "test/**/*.ts"],
-    rules: { "no-console": "off" },
+    rules: {
+      "no-console": "off",
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        {
+          allowForKnownSafeCalls: [
+            { from: "package", package: "node:test", name: ["describe", "test", "it", "suite"] },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ["eslint.config.js", "**/*.mjs"],

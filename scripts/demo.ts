@@ -62,7 +62,9 @@ const bodies = [
   s3Notification([objects[4]!.key], { bucket: BUCKET }),
 ];
 for (const body of bodies) {
-  await emulator.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }));
+  await emulator.sqs.send(
+    new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }),
+  );
 }
 console.log(`sent ${bodies.length} notifications to queue ${QUEUE} (one announces two objects,`);
 console.log("one is the S3 test event, one announces README_FROM_UMBRELLA.txt, which is skipped)");

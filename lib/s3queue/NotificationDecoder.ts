@@ -45,9 +45,16 @@ function decodeDocument(
   depth: number,
 ): DecodedNotification {
   if (!isRecord(document)) {
-    return notANotification(`the message body is JSON ${describeJson(document)}, not an object`, body);
+    return notANotification(
+      `the message body is JSON ${describeJson(document)}, not an object`,
+      body,
+    );
   }
-  if (document["Type"] === "Notification" && typeof document["Message"] === "string" && depth === 0) {
+  if (
+    document["Type"] === "Notification" &&
+    typeof document["Message"] === "string" &&
+    depth === 0
+  ) {
     return decodeSnsMessage(document["Message"], body);
   }
   if (document["Event"] === "s3:TestEvent") {

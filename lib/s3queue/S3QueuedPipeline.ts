@@ -423,4 +423,3 @@ function isAborted(error: unknown): boolean {
     (error instanceof IntakeError && error.kind === "aborted")
   );
 }
-

@@ -86,11 +86,7 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
 
   private async collectUntilStopped(context: RuntimeContext): Promise<number> {
     const definition = loadTriggerDefinition(this.slug);
-    const configuration = loadTriggerConfiguration(
-      context.symphony,
-      context.validator,
-      definition,
-    );
+    const configuration = loadTriggerConfiguration(context.symphony, context.validator, definition);
     this.keyPrefix = configuration.key_prefix;
     if (configuration.intake_key !== undefined) {
       context.redactor.addIntakeKey(configuration.intake_key);
@@ -200,7 +196,7 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
         "trigger_configuration",
         ["forward_to"],
         'Invalid trigger_configuration: "forward_to" sends events to the playbook, but the ' +
-          "platform gave no url_callback or token. Use forward_to \"intake\" outside a playbook.",
+          'platform gave no url_callback or token. Use forward_to "intake" outside a playbook.',
       );
     }
 

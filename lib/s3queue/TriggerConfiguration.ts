@@ -54,7 +54,10 @@ export function loadTriggerConfiguration(
     source,
   );
   const platformIntake = symphony.readString("intake_url");
-  if ((explicitServer === undefined || explicitServer === "" || explicitServer === null) && platformIntake) {
+  if (
+    (explicitServer === undefined || explicitServer === "" || explicitServer === null) &&
+    platformIntake
+  ) {
     configuration.intake_server = platformIntake;
   }
   if (configuration.forward_to !== "playbook" && configuration.intake_key === undefined) {

@@ -52,7 +52,9 @@ export class VisibilityKeeper {
   /** Extends the leases with less than half of the visibility period left. */
   async extendDue(): Promise<void> {
     const threshold = this.now() + (this.visibilityTimeoutSeconds * 1000) / 2;
-    const due = [...this.held].filter((message) => message.held && message.leaseExpiresAt < threshold);
+    const due = [...this.held].filter(
+      (message) => message.held && message.leaseExpiresAt < threshold,
+    );
     for (let start = 0; start < due.length; start += SQS_BATCH_LIMIT) {
       await this.extend(due.slice(start, start + SQS_BATCH_LIMIT));
     }

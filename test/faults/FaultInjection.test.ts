@@ -30,7 +30,14 @@ describe("fault injection", () => {
   let proxy: AwsFaultProxy;
   const random = seededRandom(SEED);
   const objects: SuiteObject[] = [];
-  const faults = { intake500: 0, intake429: 0, intakeTimeout: 0, intakeReset: 0, s3Error: 0, s3Cut: 0 };
+  const faults = {
+    intake500: 0,
+    intake429: 0,
+    intakeTimeout: 0,
+    intakeReset: 0,
+    s3Error: 0,
+    s3Cut: 0,
+  };
   let killedAt = 0;
 
   before(async () => {
@@ -153,7 +160,9 @@ describe("fault injection", () => {
     const inFlightAtKill = new Set<string>();
     for (const object of objects) {
       const deleted = consumedAt.get(object.messageId);
-      const started = object.lines.some((line) => (firstAcceptance.get(line) ?? Infinity) <= killedAt);
+      const started = object.lines.some(
+        (line) => (firstAcceptance.get(line) ?? Infinity) <= killedAt,
+      );
       if (started && (deleted === undefined || deleted > killedAt)) {
         inFlightAtKill.add(object.key);
       }
@@ -182,18 +191,27 @@ describe("fault injection", () => {
         duplicatedObjects: duplicatedObjects.length,
         inFlightAtKill: inFlightAtKill.size,
         lost,
-        retryLines: retries.flatMap((text) => text.split("\n").filter((line) => line.startsWith("umbrella_s3_retries_total"))),
+        retryLines: retries.flatMap((text) =>
+          text.split("\n").filter((line) => line.startsWith("umbrella_s3_retries_total")),
+        ),
       }),
     );
 
     assert.equal(lost, 0, "no line is lost");
-    assert.deepEqual([...new Set(deletedEarly)], [], "no message is deleted before its events were accepted");
+    assert.deepEqual(
+      [...new Set(deletedEarly)],
+      [],
+      "no message is deleted before its events were accepted",
+    );
     assert.deepEqual(
       duplicatedObjects.filter((key) => !inFlightAtKill.has(key)),
       [],
       "duplicates come only from objects in flight at the kill",
     );
     assert.deepEqual(harness.queueDepth(), { ready: 0, inflight: 0, delayed: 0 });
-    assert.ok(Object.values(faults).every((count) => count > 0), `every fault kind was injected: ${JSON.stringify(faults)}`);
+    assert.ok(
+      Object.values(faults).every((count) => count > 0),
+      `every fault kind was injected: ${JSON.stringify(faults)}`,
+    );
   });
 });

@@ -312,7 +312,7 @@ export function metricValue(
     if (match === null || match[1] !== name) {
       continue;
     }
-    const found = Object.fromEntries(
+    const found: Record<string, string | undefined> = Object.fromEntries(
       [...(match[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((pair) => [pair[1], pair[2]]),
     );
     if (Object.entries(labels).every(([key, value]) => found[key] === value)) {

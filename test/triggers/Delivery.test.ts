@@ -5,7 +5,10 @@ import { TriggerHarness } from "../support/TriggerHarness.js";
 import { umbrellaIpLines, umbrellaObject } from "../support/UmbrellaLines.js";
 
 /** Counts each line; returns the lines seen more than once and those never seen. */
-function compare(expected: readonly string[], received: readonly string[]): { missing: number; duplicates: number } {
+function compare(
+  expected: readonly string[],
+  received: readonly string[],
+): { missing: number; duplicates: number } {
   const counts = new Map<string, number>();
   for (const line of received) {
     counts.set(line, (counts.get(line) ?? 0) + 1);
@@ -58,7 +61,9 @@ describe("delivery guarantees", () => {
 
     assert.deepEqual(harness.intake.events, lines);
     assert.equal(await trigger.metric("umbrella_s3_duplicate_notifications_total"), 1);
-    await trigger.waitForLog((log) => log.message === "duplicate notification skipped" && log["messageId"] === second);
+    await trigger.waitForLog(
+      (log) => log.message === "duplicate notification skipped" && log["messageId"] === second,
+    );
   });
 
   test("on SIGTERM finishes the object in flight within the grace period, then exits 0", async () => {
@@ -80,7 +85,9 @@ describe("delivery guarantees", () => {
 
     assert.equal(code, 0);
     assert.deepEqual(harness.intake.events, lines);
-    assert.ok(harness.emulator.server.spy.checkForMessage({ service: "sqs", messageId }, "consumed"));
+    assert.ok(
+      harness.emulator.server.spy.checkForMessage({ service: "sqs", messageId }, "consumed"),
+    );
   });
 
   test("on SIGTERM hands back at once what cannot finish, and another process delivers it", async () => {
@@ -97,7 +104,9 @@ describe("delivery guarantees", () => {
       return hanging ? { hang: true } : undefined;
     };
     const messageId = await harness.notify(["iplogs/handback.csv.gz"]);
-    const first = harness.startTrigger({ trigger: { shutdown_grace_seconds: 1, visibility_timeout_seconds: 600 } });
+    const first = harness.startTrigger({
+      trigger: { shutdown_grace_seconds: 1, visibility_timeout_seconds: 600 },
+    });
     await requestArrived;
 
     assert.equal(await first.stop(), 0);
@@ -118,7 +127,11 @@ describe("delivery guarantees", () => {
     await harness.putObject("iplogs/waiting.csv.gz", umbrellaObject(waiting));
     let killedAt = -1;
     const first = harness.startTrigger({
-      trigger: { visibility_timeout_seconds: 10, max_concurrent_objects: 1, intake_batch_max_bytes: 262_144 },
+      trigger: {
+        visibility_timeout_seconds: 10,
+        max_concurrent_objects: 1,
+        intake_batch_max_bytes: 262_144,
+      },
     });
     harness.intake.behave = ({ attempt }) => {
       if (attempt === 3 && killedAt === -1) {

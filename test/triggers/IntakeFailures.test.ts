@@ -31,9 +31,14 @@ describe("intake failures", () => {
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 20_000);
 
     assert.equal(deletedBeforeAcceptance, false);
-    assert.deepEqual(harness.intake.requests.map((request) => request.status), [500, 200]);
+    assert.deepEqual(
+      harness.intake.requests.map((request) => request.status),
+      [500, 200],
+    );
     assert.deepEqual(harness.intake.events, lines);
-    const retry = await trigger.waitForLog((log) => log.message === "intake request failed, retrying");
+    const retry = await trigger.waitForLog(
+      (log) => log.message === "intake request failed, retrying",
+    );
     assert.match(String(retry["reason"]), /HTTP 500/);
   });
 
@@ -45,8 +50,13 @@ describe("intake failures", () => {
     const trigger = harness.startTrigger({ trigger: { visibility_timeout_seconds: 10 } });
 
     await trigger.waitForLog((log) => log.message === "intake request failed, retrying");
-    await trigger.waitForLog((log) => log.message === "intake request failed, retrying" && log["attempt"] === 2);
-    assert.equal(harness.emulator.server.spy.checkForMessage({ service: "sqs", messageId }, "consumed"), undefined);
+    await trigger.waitForLog(
+      (log) => log.message === "intake request failed, retrying" && log["attempt"] === 2,
+    );
+    assert.equal(
+      harness.emulator.server.spy.checkForMessage({ service: "sqs", messageId }, "consumed"),
+      undefined,
+    );
     assert.equal(harness.queueDepth().inflight, 1);
     harness.intake.behave = () => undefined;
 
@@ -104,6 +114,9 @@ describe("intake failures", () => {
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 20_000);
 
     assert.equal(times.length, 2);
-    assert.ok((times[1] ?? 0) - (times[0] ?? 0) >= 1900, `retried after ${(times[1] ?? 0) - (times[0] ?? 0)} ms`);
+    assert.ok(
+      (times[1] ?? 0) - (times[0] ?? 0) >= 1900,
+      `retried after ${(times[1] ?? 0) - (times[0] ?? 0)} ms`,
+    );
   });
 });

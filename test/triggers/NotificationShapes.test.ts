@@ -77,20 +77,33 @@ describe("notification shapes", () => {
 
   test("counts and deletes ObjectRemoved records without reading anything", async () => {
     const requests = harness.intake.requests.length;
-    const body = JSON.stringify(s3Notification(["iplogs/x.csv.gz"], { eventName: "ObjectRemoved:Delete" }));
+    const body = JSON.stringify(
+      s3Notification(["iplogs/x.csv.gz"], { eventName: "ObjectRemoved:Delete" }),
+    );
 
     const messageId = await harness.sendBody(body);
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 15_000);
 
     assert.equal(harness.intake.requests.length, requests);
-    assert.equal(await trigger.metric("umbrella_s3_notifications_ignored_total", { reason: "object-removed" }), 1);
+    assert.equal(
+      await trigger.metric("umbrella_s3_notifications_ignored_total", { reason: "object-removed" }),
+      1,
+    );
   });
 
   const oddBodies: [string, string, RegExp][] = [
     ["a body that is not JSON", "hello, queue", /not JSON/],
     ["JSON that is not an object", "[1,2,3]", /JSON a list, not an object/],
-    ['"Records" that is not a list', '{"Records": {"s3": {}}}', /"Records" is an object, not a list/],
-    ["an SNS envelope carrying no S3 notification", snsEnvelope("plain text alert"), /SNS envelope/],
+    [
+      '"Records" that is not a list',
+      '{"Records": {"s3": {}}}',
+      /"Records" is an object, not a list/,
+    ],
+    [
+      "an SNS envelope carrying no S3 notification",
+      snsEnvelope("plain text alert"),
+      /SNS envelope/,
+    ],
   ];
   for (const [name, body, reason] of oddBodies) {
     test(`logs, counts and deletes ${name}`, async () => {
@@ -127,7 +140,11 @@ describe("notification shapes", () => {
     );
 
     for (const entry of response.Successful ?? []) {
-      await harness.emulator.server.spy.waitForMessageWithId(entry.MessageId ?? "", "consumed", 15_000);
+      await harness.emulator.server.spy.waitForMessageWithId(
+        entry.MessageId ?? "",
+        "consumed",
+        15_000,
+      );
     }
 
     assert.deepEqual(harness.intake.events.slice(from), lines);

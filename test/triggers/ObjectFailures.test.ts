@@ -18,12 +18,17 @@ describe("objects that cannot be read", () => {
   test("a missing object is logged with its bucket and key, counted, and its message deleted", async () => {
     const lines = umbrellaIpLines(10, "present");
     await harness.putObject("iplogs/present.csv.gz", umbrellaObject(lines));
-    const messageId = await harness.notify(["iplogs/deleted-before-read.csv.gz", "iplogs/present.csv.gz"]);
+    const messageId = await harness.notify([
+      "iplogs/deleted-before-read.csv.gz",
+      "iplogs/present.csv.gz",
+    ]);
     const trigger = harness.startTrigger();
 
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 15_000);
 
-    const warning = await trigger.waitForLog((log) => log["key"] === "iplogs/deleted-before-read.csv.gz");
+    const warning = await trigger.waitForLog(
+      (log) => log["key"] === "iplogs/deleted-before-read.csv.gz",
+    );
     assert.equal(warning.level, "warning");
     assert.equal(warning["bucket"], "umbrella-logs");
     assert.equal(warning["messageId"], messageId);
@@ -46,7 +51,10 @@ describe("objects that cannot be read", () => {
     const error = await trigger.waitForLog((log) => log.message.startsWith("damaged object"));
     assert.equal(error.level, "error");
     assert.equal(error["key"], "iplogs/damaged.csv.gz");
-    assert.ok(Number(error["storedOffset"]) > first.length, `offset ${String(error["storedOffset"])}`);
+    assert.ok(
+      Number(error["storedOffset"]) > first.length,
+      `offset ${String(error["storedOffset"])}`,
+    );
     assert.match(String(error["reason"]), /near stored byte \d+/);
     assert.deepEqual(harness.intake.events.slice(0, good.length), good);
     assert.ok(!harness.intake.events.some((line) => line.includes("after-damage-3999")));
@@ -56,7 +64,10 @@ describe("objects that cannot be read", () => {
   test("a truncated gzip forwards every complete line before the cut", async () => {
     const lines = umbrellaIpLines(3000, "truncated");
     const whole = umbrellaObject(lines);
-    await harness.putObject("iplogs/truncated.csv.gz", whole.subarray(0, Math.floor(whole.length * 0.8)));
+    await harness.putObject(
+      "iplogs/truncated.csv.gz",
+      whole.subarray(0, Math.floor(whole.length * 0.8)),
+    );
     const messageId = await harness.notify(["iplogs/truncated.csv.gz"]);
     const trigger = harness.startTrigger();
 
@@ -72,18 +83,25 @@ describe("objects that cannot be read", () => {
   test("drops a line over the intake's event size, logs it once and counts it", async () => {
     const lines = umbrellaIpLines(3, "oversized");
     const huge = `"2024-05-01 10:20:30","${"x".repeat(300_000)}"`;
-    await harness.putObject("iplogs/oversized.csv.gz", umbrellaObject([lines[0] ?? "", huge, lines[1] ?? "", lines[2] ?? ""]));
+    await harness.putObject(
+      "iplogs/oversized.csv.gz",
+      umbrellaObject([lines[0] ?? "", huge, lines[1] ?? "", lines[2] ?? ""]),
+    );
     const messageId = await harness.notify(["iplogs/oversized.csv.gz"]);
     const trigger = harness.startTrigger();
 
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 15_000);
 
     assert.deepEqual(harness.intake.events, lines);
-    const warning = await trigger.waitForLog((log) => log.message.startsWith("line over the intake"));
+    const warning = await trigger.waitForLog((log) =>
+      log.message.startsWith("line over the intake"),
+    );
     assert.equal(warning["key"], "iplogs/oversized.csv.gz");
     assert.equal(warning["length"], huge.length);
     assert.equal(
-      await trigger.metric("symphony_module_common_discarded_events_total", { reason: "oversized" }),
+      await trigger.metric("symphony_module_common_discarded_events_total", {
+        reason: "oversized",
+      }),
       1,
     );
   });

@@ -40,7 +40,10 @@ describe("platform integration", () => {
     const lines = umbrellaIpLines(20, "platform");
     await harness.putObject("iplogs/platform.csv.gz", umbrellaObject(lines));
     const messageId = await harness.notify(["iplogs/platform.csv.gz"]);
-    const trigger = harness.startTrigger({ module: placeholderModule, env: platform.symphonyEnv() });
+    const trigger = harness.startTrigger({
+      module: placeholderModule,
+      env: platform.symphonyEnv(),
+    });
 
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 15_000);
     await trigger.stop();
@@ -48,14 +51,20 @@ describe("platform integration", () => {
     const secrets = platform.requestsTo(SECRETS_PATH);
     assert.equal(secrets.length, 1);
     assert.equal(secrets[0]?.headers.authorization, `Bearer ${PLATFORM_TEST_TOKEN}`);
-    const logs = platform.requestsTo(LOGS_PATH).flatMap(
-      (request) => (request.body as { logs: { level: string; message: string }[] }).logs,
-    );
+    const logs = platform
+      .requestsTo(LOGS_PATH)
+      .flatMap((request) => (request.body as { logs: { level: string; message: string }[] }).logs);
     assert.ok(logs.some((log) => log.message.startsWith("trigger starting")));
     assert.ok(logs.some((log) => log.message.startsWith("object delivered")));
-    const everything = JSON.stringify([platform.requests.map((request) => request.text), trigger.logs]);
+    const everything = JSON.stringify([
+      platform.requests.map((request) => request.text),
+      trigger.logs,
+    ]);
     for (const secret of [TEST_CREDENTIALS.secretAccessKey, PLATFORM_TEST_TOKEN, TEST_INTAKE_KEY]) {
-      assert.ok(!everything.replaceAll(`Bearer ${PLATFORM_TEST_TOKEN}`, "").includes(secret), secret);
+      assert.ok(
+        !everything.replaceAll(`Bearer ${PLATFORM_TEST_TOKEN}`, "").includes(secret),
+        secret,
+      );
     }
     assert.deepEqual(harness.intake.events, lines);
   });
@@ -67,16 +76,25 @@ describe("platform integration", () => {
     platform.answer(SECRETS_PATH, {
       body: { value: { aws_secret_access_key: TEST_CREDENTIALS.secretAccessKey } },
     });
-    harness.startTrigger({ trigger: { forward_to: "playbook", intake_key: null }, env: platform.symphonyEnv() });
+    harness.startTrigger({
+      trigger: { forward_to: "playbook", intake_key: null },
+      env: platform.symphonyEnv(),
+    });
 
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 15_000);
 
-    const events = platform.requestsTo(CALLBACK_PATH).map((request) => request.body as Record<string, unknown>);
+    const events = platform
+      .requestsTo(CALLBACK_PATH)
+      .map((request) => request.body as Record<string, unknown>);
     const normalizer = new IpLogNormalizer();
     assert.equal(events.length, lines.length);
     assert.deepEqual(
-      events.map((event) => event["event"]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
-      lines.map((line) => normalizer.normalize(line)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      events
+        .map((event) => event["event"])
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      lines
+        .map((line) => normalizer.normalize(line))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
     );
     assert.ok(events.every((event) => event["name"] === "Cisco Umbrella IP logs"));
     assert.equal(new Set(events.map((event) => event["request_id"])).size, lines.length);
@@ -85,7 +103,10 @@ describe("platform integration", () => {
 
   test("stops with a critical error when the secrets cannot be had, never on placeholders", async () => {
     platform.answer(SECRETS_PATH, { status: 200, body: {} });
-    const trigger = harness.startTrigger({ module: placeholderModule, env: platform.symphonyEnv() });
+    const trigger = harness.startTrigger({
+      module: placeholderModule,
+      env: platform.symphonyEnv(),
+    });
 
     assert.equal(await trigger.exited, 1);
 
@@ -111,7 +132,11 @@ describe("platform integration", () => {
 
   test("the account validator reports running, then a successful verdict", async () => {
     platform.answer(CALLBACK_PATH, {
-      body: { module_configuration: { value: { aws_secret_access_key: TEST_CREDENTIALS.secretAccessKey } } },
+      body: {
+        module_configuration: {
+          value: { aws_secret_access_key: TEST_CREDENTIALS.secretAccessKey },
+        },
+      },
     });
     const validator = harness.startTrigger({
       command: "validate_module_configuration",
@@ -134,7 +159,10 @@ describe("platform integration", () => {
     platform.answer("/api/v1/symphony/oidc/token", { status: 401, body: { message: "bad token" } });
     const validator = harness.startTrigger({
       command: "validate_module_configuration",
-      module: { aws_region_name: TEST_REGION, aws_role_arn: "arn:aws:iam::123456789012:role/umbrella" },
+      module: {
+        aws_region_name: TEST_REGION,
+        aws_role_arn: "arn:aws:iam::123456789012:role/umbrella",
+      },
       env: platform.symphonyEnv(),
     });
 

@@ -66,7 +66,9 @@ describe("S3 faults", () => {
     assert.equal(ranges[0], "whole");
     assert.match(ranges[1] ?? "", /^bytes=\d+-$/);
     assert.deepEqual(harness.intake.events, lines);
-    const resume = await trigger.waitForLog((log) => log.message === "object download interrupted, resuming");
+    const resume = await trigger.waitForLog(
+      (log) => log.message === "object download interrupted, resuming",
+    );
     assert.equal(resume["key"], "iplogs/resumed.csv.gz");
     assert.equal(await trigger.metric("umbrella_s3_retries_total", { reason: "s3_resume" }), 1);
   });
@@ -82,14 +84,22 @@ describe("S3 faults", () => {
     const messageId = await harness.notify(["iplogs/denied.csv.gz"]);
     const trigger = viaProxy({ retry_delay_seconds: 1 });
 
-    const error = await trigger.waitForLog((log) => log.message.startsWith("object cannot be read"));
+    const error = await trigger.waitForLog((log) =>
+      log.message.startsWith("object cannot be read"),
+    );
     assert.equal(error.level, "error");
     assert.equal(error["bucket"], "umbrella-logs");
     assert.equal(error["key"], "iplogs/denied.csv.gz");
-    assert.match(String(error["reason"]), /s3:GetObject on arn:aws:s3:::umbrella-logs\/iplogs\/denied\.csv\.gz/);
+    assert.match(
+      String(error["reason"]),
+      /s3:GetObject on arn:aws:s3:::umbrella-logs\/iplogs\/denied\.csv\.gz/,
+    );
     const released = await trigger.waitForLog((log) => log.message === "message released");
     assert.equal(released["reason"], "retry");
-    assert.equal(harness.emulator.server.spy.checkForMessage({ service: "sqs", messageId }, "consumed"), undefined);
+    assert.equal(
+      harness.emulator.server.spy.checkForMessage({ service: "sqs", messageId }, "consumed"),
+      undefined,
+    );
     denied = false;
 
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 30_000);
@@ -99,13 +109,17 @@ describe("S3 faults", () => {
   test("gives up after max_receive_count and deletes when the queue has no dead-letter queue", async () => {
     await harness.putObject("iplogs/poison.csv.gz", umbrellaObject(umbrellaIpLines(5, "poison")));
     proxy.intercept = (request) =>
-      request.action === "GetObject" ? AwsFaultProxy.s3Error("AccessDenied", "Access Denied", 403) : undefined;
+      request.action === "GetObject"
+        ? AwsFaultProxy.s3Error("AccessDenied", "Access Denied", 403)
+        : undefined;
     const messageId = await harness.notify(["iplogs/poison.csv.gz"]);
     const trigger = viaProxy({ retry_delay_seconds: 1, max_receive_count: 2 });
 
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 30_000);
 
-    const error = await trigger.waitForLog((log) => log.message.startsWith("giving up on a message"));
+    const error = await trigger.waitForLog((log) =>
+      log.message.startsWith("giving up on a message"),
+    );
     assert.match(error.message, /no dead-letter queue, deleted/);
     assert.equal(error["receiveCount"], 2);
     assert.deepEqual(error["objects"], [
@@ -144,7 +158,9 @@ describe("S3 faults with a dead-letter queue", () => {
   test("leaves a poison message to the queue's dead-letter queue instead of deleting it", async () => {
     await harness.putObject("iplogs/poison.csv.gz", umbrellaObject(umbrellaIpLines(5, "dlq")));
     proxy.intercept = (request) =>
-      request.action === "GetObject" ? AwsFaultProxy.s3Error("AccessDenied", "Access Denied", 403) : undefined;
+      request.action === "GetObject"
+        ? AwsFaultProxy.s3Error("AccessDenied", "Access Denied", 403)
+        : undefined;
     const messageId = await harness.notify(["iplogs/poison.csv.gz"]);
     const trigger = harness.startTrigger({
       env: { AWS_ENDPOINT_URL: proxy.url },
@@ -153,10 +169,18 @@ describe("S3 faults with a dead-letter queue", () => {
 
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "dlq", 30_000);
 
-    const error = await trigger.waitForLog((log) => log.message.startsWith("giving up on a message"));
+    const error = await trigger.waitForLog((log) =>
+      log.message.startsWith("giving up on a message"),
+    );
     assert.match(error.message, /left to the dead-letter queue/);
-    assert.equal(error["deadLetterQueue"], "arn:aws:sqs:eu-west-1:000000000000:umbrella-iplogs-dlq");
-    assert.equal(harness.emulator.server.spy.checkForMessage({ service: "sqs", messageId }, "consumed"), undefined);
+    assert.equal(
+      error["deadLetterQueue"],
+      "arn:aws:sqs:eu-west-1:000000000000:umbrella-iplogs-dlq",
+    );
+    assert.equal(
+      harness.emulator.server.spy.checkForMessage({ service: "sqs", messageId }, "consumed"),
+      undefined,
+    );
     const getObjects = proxy.requests.filter((request) => request.action === "GetObject").length;
     assert.equal(getObjects, 2, "no object read after giving up");
   });

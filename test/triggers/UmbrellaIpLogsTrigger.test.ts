@@ -38,7 +38,9 @@ describe("Cisco Umbrella IP logs trigger, end to end", () => {
     assert.deepEqual([...events].sort(), [...lines].sort());
     assert.equal(events.length, lines.length);
     assert.ok(harness.intake.accepted.every((batch) => batch.intakeKey === TEST_INTAKE_KEY));
-    const log = await trigger.waitForLog((entry) => entry.message === "object delivered" && entry["key"] === key);
+    const log = await trigger.waitForLog(
+      (entry) => entry.message === "object delivered" && entry["key"] === key,
+    );
     assert.equal(log["lines"], 5000);
     assert.equal(log["gzip"], true);
   });
@@ -46,8 +48,14 @@ describe("Cisco Umbrella IP logs trigger, end to end", () => {
   test("reads both objects of a message that announces two", async () => {
     const first = umbrellaIpLines(300, "two-a");
     const second = umbrellaIpLines(200, "two-b");
-    await harness.putObject("iplogs/2024-05-01/2024-05-01-10-30-aaaa.csv.gz", umbrellaObject(first));
-    await harness.putObject("iplogs/2024-05-01/2024-05-01-10-30-bbbb.csv.gz", umbrellaObject(second));
+    await harness.putObject(
+      "iplogs/2024-05-01/2024-05-01-10-30-aaaa.csv.gz",
+      umbrellaObject(first),
+    );
+    await harness.putObject(
+      "iplogs/2024-05-01/2024-05-01-10-30-bbbb.csv.gz",
+      umbrellaObject(second),
+    );
     const from = harness.intake.events.length;
 
     const messageId = await harness.notify([
@@ -88,7 +96,11 @@ describe("Cisco Umbrella IP logs trigger, end to end", () => {
     await harness.putObject("iplogs/2024-05-01/plain.csv", umbrellaObject(lines, false));
     const from = harness.intake.events.length;
 
-    const events = await delivered(await harness.notify(["iplogs/2024-05-01/plain.csv"]), from, 120);
+    const events = await delivered(
+      await harness.notify(["iplogs/2024-05-01/plain.csv"]),
+      from,
+      120,
+    );
 
     assert.deepEqual(events, lines);
     const log = await trigger.waitForLog((entry) => entry["key"] === "iplogs/2024-05-01/plain.csv");
@@ -101,7 +113,11 @@ describe("Cisco Umbrella IP logs trigger, end to end", () => {
     await harness.putObject("iplogs/2024-05-01/crlf.csv.gz", umbrellaObject([text]));
     const from = harness.intake.events.length;
 
-    const events = await delivered(await harness.notify(["iplogs/2024-05-01/crlf.csv.gz"]), from, 3);
+    const events = await delivered(
+      await harness.notify(["iplogs/2024-05-01/crlf.csv.gz"]),
+      from,
+      3,
+    );
 
     assert.deepEqual(events, lines);
   });
@@ -114,7 +130,9 @@ describe("Cisco Umbrella IP logs trigger, end to end", () => {
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 15_000);
 
     assert.equal(harness.intake.requests.length, requests);
-    const log = await trigger.waitForLog((entry) => entry["key"] === "iplogs/2024-05-01/empty.csv.gz");
+    const log = await trigger.waitForLog(
+      (entry) => entry["key"] === "iplogs/2024-05-01/empty.csv.gz",
+    );
     assert.equal(log["lines"], 0);
   });
 
@@ -134,7 +152,10 @@ describe("Cisco Umbrella IP logs trigger, end to end", () => {
     await harness.putObject("dnslogs/2024-05-01/dns.csv.gz", umbrellaObject(["not ip logs"]));
     const requests = harness.intake.requests.length;
 
-    const messageId = await harness.notify(["README_FROM_UMBRELLA.txt", "dnslogs/2024-05-01/dns.csv.gz"]);
+    const messageId = await harness.notify([
+      "README_FROM_UMBRELLA.txt",
+      "dnslogs/2024-05-01/dns.csv.gz",
+    ]);
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 15_000);
 
     assert.equal(harness.intake.requests.length, requests);
