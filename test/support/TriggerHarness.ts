@@ -312,10 +312,11 @@ export function metricValue(
     if (match === null || match[1] !== name) {
       continue;
     }
-    const found: Record<string, string | undefined> = Object.fromEntries(
-      [...(match[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((pair) => [pair[1], pair[2]]),
-    );
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) {
+    const found = new Map<string, string>();
+    for (const pair of (match[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)) {
+      found.set(pair[1] ?? "", pair[2] ?? "");
+    }
+    if (Object.entries(labels).every(([key, value]) => found.get(key) === value)) {
       return Number(match[3]);
     }
   }
