@@ -68,7 +68,12 @@ export class ModuleRunner {
     } catch (error: unknown) {
       process.stderr.write(`Platform logs are disabled: ${describeError(error)}\n`);
     }
-    const logger = createLogger({ redactor, transports });
+    const liveness = new Liveness();
+    const logger = createLogger({
+      redactor,
+      transports,
+      onCritical: (message) => liveness.markCritical(redactor.redactText(message)),
+    });
     const controller = new AbortController();
     const signals = this.options.signals ?? ["SIGTERM", "SIGINT"];
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -84,7 +89,7 @@ export class ModuleRunner {
       logger,
       redactor,
       metrics: new Metrics(),
-      liveness: new Liveness(),
+      liveness,
       http,
       validator: new SchemaValidator(),
       shutdown: controller.signal,

@@ -20,6 +20,8 @@ export interface LoggerOptions {
   transports?: Transport[];
   /** Where the stdout transport writes; tests pass their own stream. */
   stream?: NodeJS.WritableStream;
+  /** Told of every critical entry: the trigger counts as broken until restarted. */
+  onCritical?: (message: string) => void;
 }
 
 /** Turns errors in log fields into plain objects with name, code and message. */
@@ -60,6 +62,19 @@ export function redactFormat(redactor: SecretRedactor): winston.Logform.Format {
   })();
 }
 
+/** Calls `onCritical` for each critical entry, before any output. */
+function criticalWatch(
+  onCritical: ((message: string) => void) | undefined,
+): winston.Logform.Format {
+  return winston.format((info) => {
+    if (info.level === "critical" && onCritical !== undefined) {
+      onCritical(String(info.message));
+    }
+
+    return info;
+  })();
+}
+
 /**
  * Creates the process logger: structured JSON lines on stdout, secrets redacted, levels named
  * as the platform names them. Library code receives it as a parameter, never imports it.
@@ -74,6 +89,7 @@ export function createLogger(options: LoggerOptions): Logger {
     levels: LOG_LEVELS,
     level,
     format: winston.format.combine(
+      criticalWatch(options.onCritical),
       redactFormat(options.redactor),
       winston.format.timestamp(),
       winston.format.json(),
