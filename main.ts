@@ -20,7 +20,7 @@ const runner = new ModuleRunner({ transports: createPlatformTransports })
     create: () => new ValidateModuleConfigurationCommand(),
   })
   .register("setup", {
-    description: "tool: print the IAM, SQS and S3 settings for your names (flags: README)",
+    description: "tool: print the IAM, SQS and S3 settings for your names (flags: docs/SETUP.md)",
     create: () => new SetupCommand(),
   })
   .register("doctor", {

@@ -98,6 +98,7 @@ const trigger = spawn(process.execPath, ["dist/main.js", "cisco_umbrella_ip_logs
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     LIVENESS_PORT: "0",
     METRICS_PORT: "0",
+    MONITORING_HOST: "127.0.0.1",
   },
   stdio: ["ignore", "pipe", "inherit"],
 });

@@ -1,5 +1,6 @@
 // Runs every compiled test file (dist/test/**/*.test.js) with the Node test runner.
-// Extra arguments are passed on, e.g. `npm test -- --test-name-pattern=intake`.
+// TEST_FILES=<text> keeps the files whose path contains it; extra arguments are passed on,
+// e.g. `npm test -- --test-name-pattern=intake`.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +20,10 @@ function findTests(directory) {
 
 const filter = process.env.TEST_FILES;
 const files = findTests("dist/test").filter((file) => !filter || file.includes(filter));
+if (files.length === 0) {
+  console.error(`No compiled test file matches TEST_FILES=${filter ?? ""} under dist/test.`);
+  process.exit(1);
+}
 const result = spawnSync(
   process.execPath,
   ["--test", "--test-concurrency=2", ...process.argv.slice(2), ...files],

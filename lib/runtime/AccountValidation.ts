@@ -49,7 +49,7 @@ export async function runAccountValidation(
     logger.log("warning", "no url_callback or token: the verdict is only logged");
     // Locally the configuration file holds the real secrets: there is nothing to merge.
     const verdict = await judge(context, [], undefined, validate);
-    logger.info("account validation done", { ...verdict });
+    logger.log(verdict.success ? "info" : "error", "account validation done", { ...verdict });
 
     return verdict.success ? 0 : 1;
   }

@@ -11,6 +11,9 @@ import { SchemaValidator } from "./SchemaValidator.js";
 import { SecretRedactor } from "./SecretRedactor.js";
 import { SymphonyConfig } from "./SymphonyConfig.js";
 
+/** Arguments that ask for the list of commands. */
+const HELP_COMMANDS = new Set(["help", "--help", "-h"]);
+
 /** How a registered command is described and built. */
 export interface CommandRegistration {
   description: string;
@@ -29,6 +32,8 @@ export interface ModuleRunnerOptions {
   transports?: TransportFactory;
   /** Where usage errors go; stderr by default. */
   stderr?: NodeJS.WritableStream;
+  /** Where `--help` goes; stdout by default. */
+  stdout?: NodeJS.WritableStream;
   /** Signals that stop the command; SIGTERM and SIGINT by default. */
   signals?: NodeJS.Signals[];
 }
@@ -52,9 +57,14 @@ export class ModuleRunner {
   /** Runs `argv` (without node and the script) and resolves to the exit code. */
   async run(argv: readonly string[]): Promise<number> {
     const [name = "", ...args] = argv;
+    if (HELP_COMMANDS.has(name)) {
+      this.printUsage(undefined, this.options.stdout ?? process.stdout);
+
+      return 0;
+    }
     const registration = this.commands.get(name);
     if (registration === undefined) {
-      this.printUsage(name);
+      this.printUsage(name, this.options.stderr ?? process.stderr);
 
       return 1;
     }
@@ -110,13 +120,15 @@ export class ModuleRunner {
     }
   }
 
-  private printUsage(name: string): void {
-    const stderr = this.options.stderr ?? process.stderr;
+  private printUsage(name: string | undefined, out: NodeJS.WritableStream): void {
     const known = [...this.commands.entries()]
       .map(([command, registration]) => `  ${command.padEnd(32)} ${registration.description}`)
       .join("\n");
-    const problem = name === "" ? "No command given." : `Unknown command "${name}".`;
-    stderr.write(`${problem} Known commands:\n${known}\n`);
+    let problem = "Usage: node dist/main.js <command> [arguments].";
+    if (name !== undefined) {
+      problem = name === "" ? "No command given." : `Unknown command "${name}".`;
+    }
+    out.write(`${problem} Known commands:\n${known}\n`);
   }
 }
 

@@ -68,11 +68,14 @@ export class SymphonyConfig {
   requireJson(name: string): unknown {
     const value = this.readJson(name);
     if (value === undefined) {
+      const raw = this.readRaw(name);
       throw new ConfigurationError(
         name,
         [],
-        `${name} is missing: neither the file ${join(this.directory, name)} nor the ` +
-          `environment variable ${name.toUpperCase()} is set.`,
+        raw === undefined
+          ? `${name} is missing: neither the file ${join(this.directory, name)} nor the ` +
+              `environment variable ${name.toUpperCase()} is set.`
+          : `${name} (${raw.where}) is empty: it must hold a JSON object.`,
       );
     }
 

@@ -45,7 +45,7 @@ export class ObjectProcessor {
     const skipReason = this.options.policy.skipReason(ref);
     if (skipReason !== undefined) {
       metrics.notificationsIgnored.labels("not-a-log-object").inc();
-      logger.debug("object skipped", { bucket: ref.bucket, key: ref.key, reason: skipReason });
+      logger.info("object skipped", { bucket: ref.bucket, key: ref.key, reason: skipReason });
 
       return { status: "skipped" };
     }

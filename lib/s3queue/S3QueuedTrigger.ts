@@ -8,7 +8,7 @@ import { IntakeForwarder } from "../intake/IntakeForwarder.js";
 import { INTAKE_MAX_EVENT_BYTES } from "../intake/IntakeLimits.js";
 import { ConfigurationError } from "../errors/ConfigurationError.js";
 import { Backoff, sleep } from "../runtime/Backoff.js";
-import { HealthServer, monitoringPorts } from "../runtime/HealthServer.js";
+import { DEFAULT_MONITORING_HOST, HealthServer, monitoringPorts } from "../runtime/HealthServer.js";
 import { MetricsServer } from "../runtime/MetricsServer.js";
 import { loadTriggerDefinition, readPackageJson } from "../runtime/PackageFiles.js";
 import { PlaybookClient } from "../runtime/PlaybookClient.js";
@@ -74,9 +74,10 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
     const ports = monitoringPorts(context.symphony);
     const health = new HealthServer(context.liveness);
     const exporter = new MetricsServer(context.metrics);
-    const livenessPort = await health.start(ports.liveness);
-    const metricsPort = await exporter.start(ports.metrics);
-    context.logger.info("monitoring", { livenessPort, metricsPort });
+    const host = context.symphony.readString("monitoring_host") ?? DEFAULT_MONITORING_HOST;
+    const livenessPort = await health.start(ports.liveness, host);
+    const metricsPort = await exporter.start(ports.metrics, host);
+    context.logger.info("monitoring", { host, livenessPort, metricsPort });
     try {
       return await this.collectUntilStopped(context);
     } finally {
@@ -86,7 +87,21 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
 
   private async collectUntilStopped(context: RuntimeContext): Promise<number> {
     const definition = loadTriggerDefinition(this.slug);
-    const configuration = loadTriggerConfiguration(context.symphony, context.validator, definition);
+    const configuration = loadTriggerConfiguration(
+      context.symphony,
+      context.validator,
+      definition,
+      (source, fields) =>
+        context.logger.log(
+          "warning",
+          "unknown configuration fields ignored: check their spelling",
+          {
+            source,
+            fields,
+            known: Object.keys(definition.arguments.properties ?? {}),
+          },
+        ),
+    );
     this.keyPrefix = configuration.key_prefix;
     if (configuration.intake_key !== undefined) {
       context.redactor.addIntakeKey(configuration.intake_key);

@@ -1,5 +1,5 @@
 import { ConfigurationError } from "../errors/ConfigurationError.js";
-import type { TriggerDefinition } from "../runtime/PackageFiles.js";
+import type { JsonSchema, TriggerDefinition } from "../runtime/PackageFiles.js";
 import type { SchemaValidator } from "../runtime/SchemaValidator.js";
 import type { SymphonyConfig } from "../runtime/SymphonyConfig.js";
 
@@ -27,6 +27,16 @@ export interface S3QueuedTriggerConfiguration {
   intake_timeout_seconds: number;
 }
 
+/** Keys of a configuration that its schema does not know: most often a typing mistake. */
+export function unknownFields(raw: unknown, schema: JsonSchema): string[] {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return [];
+  }
+  const known = new Set(Object.keys(schema.properties ?? {}));
+
+  return Object.keys(raw).filter((key) => !known.has(key));
+}
+
 /**
  * Reads the trigger configuration (`trigger_configuration`, else `connector_configuration`),
  * validates it against the trigger's `arguments` schema and checks what the schema cannot
@@ -37,6 +47,7 @@ export function loadTriggerConfiguration(
   symphony: SymphonyConfig,
   validator: SchemaValidator,
   definition: TriggerDefinition,
+  onUnknownFields: (source: string, fields: string[]) => void = () => undefined,
 ): S3QueuedTriggerConfiguration {
   const source =
     symphony.readJson("trigger_configuration") === undefined &&
@@ -44,6 +55,10 @@ export function loadTriggerConfiguration(
       ? "connector_configuration"
       : "trigger_configuration";
   const raw = symphony.requireJson(source);
+  const unknown = unknownFields(raw, definition.arguments);
+  if (unknown.length > 0) {
+    onUnknownFields(source, unknown);
+  }
   const explicitServer =
     typeof raw === "object" && raw !== null && !Array.isArray(raw)
       ? (raw as Record<string, unknown>)["intake_server"]

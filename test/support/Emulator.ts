@@ -1,3 +1,5 @@
+import net from "node:net";
+
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { startFauxqs } from "fauxqs";
@@ -25,14 +27,41 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
+/**
+ * fauxqs 1.9 always listens on 0.0.0.0 (its `host` option only names queue URLs). An emulator
+ * without authentication must not be reachable from the network: while it starts, listens asked
+ * for 0.0.0.0 go to 127.0.0.1 instead.
+ */
+async function onLoopback<T>(start: () => Promise<T>): Promise<T> {
+  const listen = net.Server.prototype.listen;
+  net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+    const [options] = args;
+    if (typeof options === "object" && options !== null && "host" in options) {
+      const host = (options as net.ListenOptions).host;
+      if (host === "0.0.0.0" || host === "::") {
+        args[0] = { ...(options as net.ListenOptions), host: "127.0.0.1" };
+      }
+    }
+
+    return listen.apply(this, args as Parameters<typeof listen>);
+  } as typeof listen;
+  try {
+    return await start();
+  } finally {
+    net.Server.prototype.listen = listen;
+  }
+}
+
 export async function startEmulator(region = TEST_REGION): Promise<Emulator> {
-  const server = await startFauxqs({
-    port: 0,
-    host: "127.0.0.1",
-    logger: false,
-    defaultRegion: region,
-    messageSpies: { bufferSize: 20_000 },
-  });
+  const server = await onLoopback(() =>
+    startFauxqs({
+      port: 0,
+      host: "127.0.0.1",
+      logger: false,
+      defaultRegion: region,
+      messageSpies: { bufferSize: 20_000 },
+    }),
+  );
   const address = server.address;
   const sqs = new SQSClient({
     region,

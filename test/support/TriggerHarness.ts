@@ -286,6 +286,7 @@ export class TriggerHarness {
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
           LIVENESS_PORT: "0",
           METRICS_PORT: "0",
+          MONITORING_HOST: "127.0.0.1",
           ...options.env,
         },
         stdio: ["ignore", "pipe", "pipe"],

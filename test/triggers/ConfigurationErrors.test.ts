@@ -82,6 +82,19 @@ describe("configuration errors", () => {
     assert.match(critical?.message ?? "", /TRIGGER_CONFIGURATION/);
   });
 
+  test("warns about unknown fields, which are most often typing mistakes, and runs", async () => {
+    const trigger = harness.startTrigger({ trigger: { queue_nmae: "typo" } });
+
+    const warning = await trigger.waitForLog((log) =>
+      log.message.startsWith("unknown configuration fields"),
+    );
+    await trigger.waitForLog((log) => log.message === "collecting");
+    await trigger.stop();
+
+    assert.equal(warning.level, "warning");
+    assert.deepEqual(warning["fields"], ["queue_nmae"]);
+  });
+
   test("exits 1 and lists the known commands for an unknown command", async () => {
     const trigger = harness.startTrigger({ command: "no_such_trigger" });
     const code = await trigger.exited;

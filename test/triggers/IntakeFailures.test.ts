@@ -98,8 +98,15 @@ describe("intake failures", () => {
     await trigger.waitForLog((log) => log.message === "the intake accepts events again");
     assert.deepEqual(harness.intake.events, lines);
     const health = await trigger.health();
-    assert.equal(health.status, 500, "a critical error makes the trigger unhealthy until restarted");
-    assert.match(String(health.body["reason"]), /critical error: the intake refuses the intake key/);
+    assert.equal(
+      health.status,
+      500,
+      "a critical error makes the trigger unhealthy until restarted",
+    );
+    assert.match(
+      String(health.body["reason"]),
+      /critical error: the intake refuses the intake key/,
+    );
   });
 
   test("honours Retry-After on 429", async () => {

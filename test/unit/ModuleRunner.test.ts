@@ -48,6 +48,20 @@ function logLines(sink: TextSink): Record<string, unknown>[] {
 }
 
 void describe("ModuleRunner", () => {
+  void test("prints the known commands on stdout and exits 0 for --help", async () => {
+    const stdout = new TextSink();
+    const moduleRunner = new ModuleRunner({ stdout, signals: ["SIGUSR2"] }).register("doctor", {
+      description: "checks the AWS chain",
+      create: command(() => Promise.resolve(3)),
+    });
+
+    const code = await moduleRunner.run(["--help"]);
+
+    assert.equal(code, 0);
+    assert.match(stdout.text, /^Usage: node dist\/main\.js <command>/);
+    assert.match(stdout.text, /doctor +checks the AWS chain/);
+  });
+
   void test("exits with 1 on an unknown command and lists the known ones on stderr", async () => {
     const { runner: moduleRunner, stderr } = runner();
     let ran = false;

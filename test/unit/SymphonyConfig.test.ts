@@ -69,6 +69,20 @@ void describe("SymphonyConfig", () => {
       );
     });
 
+    void test("says a required value is empty rather than missing when its file is empty", () => {
+      write("trigger_configuration", "  \n");
+
+      assert.throws(
+        () => config().requireJson("trigger_configuration"),
+        configurationError((error) => {
+          assert.match(
+            error.message,
+            /trigger_configuration \(file .*trigger_configuration\) is empty/,
+          );
+        }),
+      );
+    });
+
     void test("treats a missing, empty or blank value as absent", () => {
       write("blank", " \n");
 
