@@ -14,6 +14,9 @@ export const DEFAULT_METRICS_PORT = 8020;
 /** The probes come from outside the container, so both servers listen on every interface. */
 export const DEFAULT_MONITORING_HOST = "0.0.0.0";
 
+/** Highest TCP port number. */
+const MAX_PORT = 65_535;
+
 /** The ports the platform asks the monitoring servers to listen on. */
 export interface MonitoringPorts {
   liveness: number;
@@ -23,8 +26,8 @@ export interface MonitoringPorts {
 /** Reads `liveness_port` and `metrics_port`, with the SDK's defaults 8000 and 8020. */
 export function monitoringPorts(symphony: SymphonyConfig): MonitoringPorts {
   return {
-    liveness: symphony.readInteger("liveness_port", DEFAULT_LIVENESS_PORT),
-    metrics: symphony.readInteger("metrics_port", DEFAULT_METRICS_PORT),
+    liveness: symphony.readInteger("liveness_port", DEFAULT_LIVENESS_PORT, MAX_PORT),
+    metrics: symphony.readInteger("metrics_port", DEFAULT_METRICS_PORT, MAX_PORT),
   };
 }
 

@@ -108,6 +108,11 @@ export class ModuleRunner {
     try {
       return await registration.create().run(context);
     } catch (error: unknown) {
+      if (controller.signal.aborted) {
+        logger.info("stopped before the command completed", { reason: describeError(error) });
+
+        return 0;
+      }
       reportFatal(logger, error);
 
       return 1;

@@ -83,17 +83,17 @@ export class SymphonyConfig {
   }
 
   /** An integer value such as `liveness_port`, or the fallback when absent. */
-  readInteger(name: string, fallback: number): number {
+  readInteger(name: string, fallback: number, maximum = Number.MAX_SAFE_INTEGER): number {
     const text = this.readString(name);
     if (text === undefined) {
       return fallback;
     }
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 0) {
+    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value > maximum) {
       throw new ConfigurationError(
         name,
         [],
-        `${name} must be a non-negative integer, got "${text}".`,
+        `${name} must be an integer between 0 and ${maximum}, got "${text}".`,
       );
     }
 
@@ -105,7 +105,17 @@ export class SymphonyConfig {
   ): { text: string; origin: "file" | "environment"; where: string } | undefined {
     const path = join(this.directory, name);
     if (existsSync(path)) {
-      return { text: readFileSync(path, "utf8"), origin: "file", where: `file ${path}` };
+      try {
+        return { text: readFileSync(path, "utf8"), origin: "file", where: `file ${path}` };
+      } catch (error: unknown) {
+        throw new ConfigurationError(
+          name,
+          [],
+          `${name} cannot be read from ${path} (${(error as NodeJS.ErrnoException).code ?? "error"}): ` +
+            "it must be a readable file holding the value.",
+          { cause: error },
+        );
+      }
     }
     const variable = name.toUpperCase();
     const value = this.env[variable];

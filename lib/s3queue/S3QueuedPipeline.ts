@@ -2,6 +2,7 @@ import type { Message } from "@aws-sdk/client-sqs";
 
 import { IntakeError } from "../errors/IntakeError.js";
 import { ObjectReadError } from "../errors/ObjectReadError.js";
+import { PlatformError } from "../errors/PlatformError.js";
 import { QueueError } from "../errors/QueueError.js";
 import { describeError } from "../errors/ModuleError.js";
 import { Backoff, sleep } from "../runtime/Backoff.js";
@@ -13,6 +14,7 @@ import { MessageDeleter } from "./MessageDeleter.js";
 import { decodeNotification } from "./NotificationDecoder.js";
 import type { ObjectOutcome } from "./ObjectOutcome.js";
 import type { ObjectProcessor } from "./ObjectProcessor.js";
+import type { ObjectRef } from "./ObjectRef.js";
 import { SQS_BATCH_LIMIT, type RedrivePolicy, type SqsQueue } from "./SqsQueue.js";
 import { VisibilityKeeper } from "./VisibilityKeeper.js";
 
@@ -228,27 +230,32 @@ export class S3QueuedPipeline {
     const outcomes = await Promise.all(
       decoded.objects.map((ref) => this.services.objects.process(ref, message.messageId)),
     );
-    this.conclude(message, outcomes);
+    this.conclude(message, decoded.objects, outcomes);
   }
 
-  /** Deletes the message when every object is done, else decides how it comes back. */
-  private conclude(message: InFlightMessage, outcomes: ObjectOutcome[]): void {
-    const failures = outcomes.flatMap((outcome) =>
-      outcome.status === "failed" ? [outcome.error] : [],
+  /**
+   * Deletes the message when every object is done, else decides how it comes back. Only
+   * failures that keep coming back whatever the wait (access denied, a refused event, an
+   * unknown error) count towards giving up; outages of S3, the intake or the playbook never do.
+   */
+  private conclude(message: InFlightMessage, refs: ObjectRef[], outcomes: ObjectOutcome[]): void {
+    const failures = outcomes.flatMap((outcome, index) =>
+      outcome.status === "failed" ? [{ ref: refs[index], error: outcome.error }] : [],
     );
     if (failures.length === 0) {
       this.delete(message);
 
       return;
     }
-    if (failures.some(isAborted)) {
+    if (this.services.work.signal.aborted || failures.some((failure) => isAborted(failure.error))) {
       this.release(message, 0, "shutdown");
 
       return;
     }
     const delay = this.retryDelaySeconds(message.receiveCount);
-    if (failures.every((error) => error instanceof IntakeError)) {
-      this.release(message, delay, "intake");
+    const lasting = failures.filter((failure) => countsTowardsGivingUp(failure.error));
+    if (lasting.length === 0) {
+      this.release(message, delay, outageOf(failures[0]?.error));
 
       return;
     }
@@ -257,15 +264,17 @@ export class S3QueuedPipeline {
 
       return;
     }
-    this.giveUp(message, failures);
+    this.giveUp(message, lasting);
   }
 
-  private giveUp(message: InFlightMessage, failures: unknown[]): void {
-    const objects = failures.map((error) =>
-      error instanceof ObjectReadError
-        ? { object: `${error.bucket}/${error.key}`, reason: error.message }
-        : { object: "unknown", reason: describeError(error) },
-    );
+  private giveUp(
+    message: InFlightMessage,
+    failures: { ref: ObjectRef | undefined; error: unknown }[],
+  ): void {
+    const objects = failures.map(({ ref, error }) => ({
+      object: ref === undefined ? "unknown" : `${ref.bucket}/${ref.key}`,
+      reason: describeError(error),
+    }));
     const fields = {
       queue: this.services.queue.name,
       messageId: message.messageId,
@@ -415,6 +424,33 @@ export class S3QueuedPipeline {
       held: this.held.size,
     });
   }
+}
+
+/** Failures that a later attempt will meet again: they lead to giving up on the message. */
+function countsTowardsGivingUp(error: unknown): boolean {
+  if (error instanceof ObjectReadError) {
+    return error.kind === "access-denied" || error.kind === "unknown";
+  }
+  if (error instanceof IntakeError) {
+    return error.kind === "refused-batch";
+  }
+  if (error instanceof PlatformError) {
+    return error.status !== undefined && error.status >= 400 && error.status < 500;
+  }
+
+  return true;
+}
+
+/** The outage a failure comes from, as the reason of the message's release. */
+function outageOf(error: unknown): string {
+  if (error instanceof IntakeError) {
+    return "intake";
+  }
+  if (error instanceof PlatformError) {
+    return "playbook";
+  }
+
+  return "s3";
 }
 
 function isAborted(error: unknown): boolean {

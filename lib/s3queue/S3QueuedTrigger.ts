@@ -1,3 +1,5 @@
+import { setMaxListeners } from "node:events";
+
 import { createAwsClients, type AwsClients } from "../aws/AwsClientFactory.js";
 import { createCredentialProvider } from "../aws/createCredentialProvider.js";
 import { loadAwsModuleConfiguration } from "../aws/loadAwsModuleConfiguration.js";
@@ -139,6 +141,8 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
     context: RuntimeContext,
   ): Promise<void> {
     const work = new AbortController();
+    // Every object read and request in flight listens to it: no listener limit applies.
+    setMaxListeners(0, work.signal);
     const maskedKey = maskIntakeKey(configuration.intake_key ?? "");
     const sink = this.createSinks(configuration, context, work.signal, maskedKey);
     const reader = new ObjectReader(clients.s3, {

@@ -27,6 +27,15 @@ export interface S3QueuedTriggerConfiguration {
   intake_timeout_seconds: number;
 }
 
+function isHttpUrl(value: string): boolean {
+  if (!URL.canParse(value)) {
+    return false;
+  }
+  const url = new URL(value);
+
+  return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+}
+
 /** Keys of a configuration that its schema does not know: most often a typing mistake. */
 export function unknownFields(raw: unknown, schema: JsonSchema): string[] {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
@@ -74,6 +83,19 @@ export function loadTriggerConfiguration(
     platformIntake
   ) {
     configuration.intake_server = platformIntake;
+  }
+  for (const field of ["intake_server", "queue_url"] as const) {
+    const value = configuration[field];
+    if (value !== undefined && !isHttpUrl(value)) {
+      throw new ConfigurationError(
+        source,
+        [field],
+        `Invalid ${source}: "${field}" is not a valid URL ("${value}"). Write a full URL ` +
+          (field === "intake_server"
+            ? "such as https://intake.sekoia.io."
+            : "such as https://sqs.eu-west-1.amazonaws.com/123456789012/umbrella-logs."),
+      );
+    }
   }
   if (configuration.forward_to !== "playbook" && configuration.intake_key === undefined) {
     throw new ConfigurationError(

@@ -34,6 +34,20 @@ describe("configuration errors", () => {
     assert.match(message, /"max_concurrent_objects" \(Objects read at once\) must be >= 1/);
   });
 
+  test("names an intake server that is not a URL", async () => {
+    const { code, message } = await failWith({ trigger: { intake_server: "https://" } });
+
+    assert.equal(code, 1);
+    assert.match(message, /"intake_server" is not a valid URL \("https:\/\/"\)/);
+  });
+
+  test("names a liveness port out of range", async () => {
+    const { code, message } = await failWith({ env: { LIVENESS_PORT: "99999" } });
+
+    assert.equal(code, 1);
+    assert.match(message, /liveness_port must be an integer between 0 and 65535, got "99999"/);
+  });
+
   test("says that a queue name or URL is needed", async () => {
     const { code, message } = await failWith({ trigger: { queue_name: null } });
 

@@ -106,6 +106,35 @@ describe("S3 faults", () => {
     assert.deepEqual(harness.intake.events, lines);
   });
 
+  test("an S3 outage longer than max_receive_count receives never leads to giving up", async () => {
+    const lines = umbrellaIpLines(50, "outage");
+    await harness.putObject("iplogs/outage.csv.gz", umbrellaObject(lines));
+    let outage = true;
+    let failedReads = 0;
+    proxy.intercept = (request) => {
+      if (!outage || request.action !== "GetObject") {
+        return undefined;
+      }
+      failedReads += 1;
+
+      return AwsFaultProxy.s3Error("SlowDown", "Please reduce your request rate.", 503);
+    };
+    const messageId = await harness.notify(["iplogs/outage.csv.gz"]);
+    const trigger = viaProxy({ retry_delay_seconds: 1, max_receive_count: 2 });
+
+    await trigger.waitForLog(
+      (log) => log.message === "message released" && log["receiveCount"] === 3,
+    );
+    outage = false;
+    await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 30_000);
+
+    assert.ok(failedReads >= 3 * 5, `${failedReads} failed reads`);
+    assert.deepEqual(harness.intake.events, lines);
+    assert.equal(trigger.logs.filter((log) => log.message.startsWith("giving up")).length, 0);
+    const released = trigger.logs.filter((log) => log.message === "message released");
+    assert.ok(released.every((log) => log["reason"] === "s3"));
+  });
+
   test("gives up after max_receive_count and deletes when the queue has no dead-letter queue", async () => {
     await harness.putObject("iplogs/poison.csv.gz", umbrellaObject(umbrellaIpLines(5, "poison")));
     proxy.intercept = (request) =>
