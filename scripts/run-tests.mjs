@@ -21,7 +21,9 @@ function findTests(directory) {
 const filter = process.env.TEST_FILES;
 const files = findTests("dist/test").filter((file) => !filter || file.includes(filter));
 if (files.length === 0) {
-  console.error(`No compiled test file matches TEST_FILES=${filter ?? ""} under dist/test.`);
+  process.stderr.write(
+    `No compiled test file matches TEST_FILES=${filter ?? ""} under dist/test.\n`,
+  );
   process.exit(1);
 }
 const result = spawnSync(

@@ -58,7 +58,10 @@ export class IntakeClient {
       rejectedMax: INTAKE_REJECTED_MAX_DELAY_MS,
     };
     const transient = new Backoff({ initialDelayMs: delays.initial, maxDelayMs: delays.max });
-    const rejected = new Backoff({ initialDelayMs: delays.initial, maxDelayMs: delays.rejectedMax });
+    const rejected = new Backoff({
+      initialDelayMs: delays.initial,
+      maxDelayMs: delays.rejectedMax,
+    });
     const maxAttempts = this.options.maxAttempts ?? INTAKE_MAX_ATTEMPTS;
     let failures = 0;
     for (;;) {

@@ -52,7 +52,11 @@ export class ObjectProcessor {
     const version = objectVersionId(ref);
     if (this.recent.has(version)) {
       metrics.duplicatesSkipped.inc();
-      logger.info("duplicate notification skipped", { bucket: ref.bucket, key: ref.key, messageId });
+      logger.info("duplicate notification skipped", {
+        bucket: ref.bucket,
+        key: ref.key,
+        messageId,
+      });
 
       return { status: "duplicate" };
     }

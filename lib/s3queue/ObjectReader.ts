@@ -65,7 +65,11 @@ export class ObjectReader {
     private readonly options: ObjectReaderOptions,
   ) {}
 
-  async read(ref: ObjectRef, consumer: LineConsumer, signal: AbortSignal): Promise<ObjectReadResult> {
+  async read(
+    ref: ObjectRef,
+    consumer: LineConsumer,
+    signal: AbortSignal,
+  ): Promise<ObjectReadResult> {
     const splitter = new LineSplitter(
       this.options.maxLineBytes,
       (line, offset) => consumer.line(line, offset),
@@ -76,6 +80,21 @@ export class ObjectReader {
       initialDelayMs: this.options.resumeDelayMs?.initial ?? RESUME_INITIAL_DELAY_MS,
       maxDelayMs: this.options.resumeDelayMs?.max ?? RESUME_MAX_DELAY_MS,
     });
+    try {
+      return await this.readResuming(ref, consumer, signal, state, backoff);
+    } finally {
+      // Once read() settles nothing more may reach the consumer, even what zlib still holds.
+      state.close();
+    }
+  }
+
+  private async readResuming(
+    ref: ObjectRef,
+    consumer: LineConsumer,
+    signal: AbortSignal,
+    state: ReadState,
+    backoff: Backoff,
+  ): Promise<ObjectReadResult> {
     const attempts = this.options.resumeAttempts ?? OBJECT_RESUME_ATTEMPTS;
     let etag: string | undefined;
     for (;;) {
@@ -204,7 +223,12 @@ export class ObjectReader {
     }
   }
 
-  private classify(ref: ObjectRef, error: unknown, offset: number, signal: AbortSignal): ObjectReadError {
+  private classify(
+    ref: ObjectRef,
+    error: unknown,
+    offset: number,
+    signal: AbortSignal,
+  ): ObjectReadError {
     if (signal.aborted) {
       return this.failure(ref, "aborted", "reading was cancelled", error, offset);
     }
@@ -314,6 +338,11 @@ class ReadState {
       }
     }
     this.splitter.end();
+  }
+
+  /** Stops decoding; nothing more is handed to the splitter. */
+  close(): void {
+    this.gunzip?.destroy();
   }
 
   result(corruption: ObjectReadError | undefined): ObjectReadResult {

@@ -33,6 +33,8 @@ export interface Emulator {
  * for 0.0.0.0 go to 127.0.0.1 instead.
  */
 async function onLoopback<T>(start: () => Promise<T>): Promise<T> {
+  // The original method, called below with the server as `this`.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const listen = net.Server.prototype.listen;
   net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
     const [options] = args;
