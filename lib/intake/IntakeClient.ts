@@ -7,11 +7,11 @@ import type { Logger } from "../runtime/createLogger.js";
 import type { Liveness } from "../runtime/Liveness.js";
 import type { Metrics } from "../runtime/Metrics.js";
 
-/** Attempts for one request while the intake answers 429, 5xx or nothing. */
-export const INTAKE_MAX_ATTEMPTS = 8;
+/** Failed attempts in a row after which an intake outage is reported as an error. */
+export const INTAKE_FAILURES_BEFORE_ERROR = 8;
 export const INTAKE_RETRY_INITIAL_DELAY_MS = 1_000;
 export const INTAKE_RETRY_MAX_DELAY_MS = 60_000;
-/** Longest wait between two tries while the intake refuses the key (401/403/404). */
+/** Longest wait between two tries while the intake refuses the key or the server is wrong. */
 export const INTAKE_REJECTED_MAX_DELAY_MS = 5 * 60_000;
 export const INTAKE_REQUEST_TIMEOUT_MS = 60_000;
 
@@ -25,17 +25,25 @@ export interface IntakeClientOptions {
   logger: Logger;
   metrics: Metrics;
   liveness: Liveness;
-  maxAttempts?: number;
+  /** Hides secrets (the intake key) in what the intake answers before it is quoted. */
+  redactText?: (text: string) => string;
+  /** Failed attempts in a row after which the outage is logged as an error. */
+  failuresBeforeError?: number;
   retryDelayMs?: { initial: number; max: number; rejectedMax: number };
   requestTimeoutMs?: number;
 }
 
 /**
- * Posts encoded batches to the intake. Decides per answer: 2xx accepted; 429 (honouring
- * Retry-After), 5xx, timeouts and network errors retried with backoff and jitter up to
- * `maxAttempts`; 401/403/404 mean the key or server is wrong: one critical log naming the
- * intake, then patient retries, never a hot loop, and recovery as soon as it accepts again;
- * other 4xx refuse the batch itself.
+ * Posts encoded batches to the intake, and decides per answer:
+ * - 2xx: accepted;
+ * - 429 (honouring Retry-After), 5xx, timeouts and network errors: retried with exponential
+ *   backoff and jitter, the wait capped at a minute, for as long as it takes: the events stay
+ *   in memory and their queue messages stay held (a release would count as a receive and feed
+ *   the dead-letter queue); a long outage is reported once as an error;
+ * - 401/403/404 (the key or the server is wrong) and redirects or 405 (not the intake): one
+ *   critical log naming the intake, then patient retries, never a hot loop, and recovery as
+ *   soon as it accepts again;
+ * - other 4xx: the batch itself is refused (IntakeError "refused-batch").
  */
 export class IntakeClient {
   readonly batchUrl: URL;
@@ -62,7 +70,7 @@ export class IntakeClient {
       initialDelayMs: delays.initial,
       maxDelayMs: delays.rejectedMax,
     });
-    const maxAttempts = this.options.maxAttempts ?? INTAKE_MAX_ATTEMPTS;
+    const failuresBeforeError = this.options.failuresBeforeError ?? INTAKE_FAILURES_BEFORE_ERROR;
     let failures = 0;
     for (;;) {
       if (signal.aborted) {
@@ -93,20 +101,22 @@ export class IntakeClient {
         continue;
       }
       failures += 1;
-      if (failures >= maxAttempts) {
-        throw new IntakeError(
-          "unavailable",
-          outcome.status,
-          `POST ${this.target()} failed ${failures} times, last: ${outcome.detail}.`,
-        );
-      }
       this.options.metrics.retries.labels(outcome.reason).inc();
-      this.options.logger.log("warning", "intake request failed, retrying", {
+      const fields = {
         intake: this.target(),
         reason: outcome.detail,
         attempt: failures,
         events: eventCount,
-      });
+      };
+      if (failures === failuresBeforeError) {
+        this.options.logger.error(
+          "the intake keeps failing: events are kept and sent once it accepts them",
+          fields,
+        );
+      } else if (failures < failuresBeforeError) {
+        this.options.logger.log("warning", "intake request failed, retrying", fields);
+      }
+      this.options.liveness.heartbeat();
       await sleep(outcome.retryAfterMs ?? transient.next(), signal);
     }
   }
@@ -142,19 +152,23 @@ export class IntakeClient {
       };
     }
 
-    return classifyResponse(response, this.options.retryDelayMs?.max ?? INTAKE_RETRY_MAX_DELAY_MS);
+    const redact = this.options.redactText ?? ((text: string) => text);
+
+    return classifyResponse(
+      { ...response, body: redact(response.body) },
+      this.options.retryDelayMs?.max ?? INTAKE_RETRY_MAX_DELAY_MS,
+    );
   }
 
   private reportRejection(status: number): void {
     this.rejectedSince ??= Date.now();
     if (!this.rejectionReported) {
       this.rejectionReported = true;
-      this.options.logger.log(
-        "critical",
-        "the intake refuses the intake key: check the intake key and the intake server in the " +
-          "trigger configuration; events are kept and sent once the intake accepts them",
-        { intake: this.target(), intakeKey: this.options.maskedKey, status },
-      );
+      this.options.logger.log("critical", rejectionMessage(status), {
+        intake: this.target(),
+        intakeKey: this.options.maskedKey,
+        status,
+      });
     }
   }
 
@@ -173,6 +187,25 @@ export class IntakeClient {
   }
 }
 
+/** What a rejecting answer means for the person fixing the configuration. */
+function rejectionMessage(status: number): string {
+  const kept = "; events are kept and sent once the intake accepts them";
+  if (status === 401 || status === 403) {
+    return `the intake refuses the intake key: check the intake key and the intake server in the trigger configuration${kept}`;
+  }
+  if (status >= 300 && status < 400) {
+    return `the intake server redirects (HTTP ${status}): set intake_server to the address it redirects to, usually its https:// form${kept}`;
+  }
+
+  return `the intake server has no such intake or batch API (HTTP ${status}): check intake_server and the intake key${kept}`;
+}
+
+/**
+ * Answers that say the key or the server is wrong, whatever the batch: refused key, no such
+ * intake, a redirect (an http:// server in front of an https:// intake), not the batch API.
+ */
+const REJECTING_STATUSES = new Set([301, 302, 303, 307, 308, 401, 403, 404, 405]);
+
 type AttemptOutcome =
   | { kind: "accepted" }
   | { kind: "rejected"; status: number }
@@ -190,7 +223,7 @@ function classifyResponse(response: HttpResponse, maxDelayMs: number): AttemptOu
   if (status >= 200 && status < 300) {
     return { kind: "accepted" };
   }
-  if (status === 401 || status === 403 || status === 404) {
+  if (REJECTING_STATUSES.has(status)) {
     return { kind: "rejected", status };
   }
   const detail = `HTTP ${status} ${response.body.slice(0, 200)}`.trim();

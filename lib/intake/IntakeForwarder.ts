@@ -27,7 +27,8 @@ export interface IntakeForwarderOptions {
  * accepted batch. When the requests in flight and waiting reach the limit the sink is
  * congested, which pauses the readers: memory stays bounded whatever the object sizes.
  * A batch the intake refuses as such (400, 413...) is split in halves until the culprit event
- * is alone; that event is dropped, counted and logged, the others go through.
+ * is alone; that event is dropped, counted and logged, the others go through. When the intake
+ * refuses every event, none is dropped: their objects fail and their messages are kept.
  */
 export class IntakeForwarder implements EventSink {
   private readonly builder: ChunkBuilder;
@@ -35,6 +36,8 @@ export class IntakeForwarder implements EventSink {
   private inFlight = 0;
   private drainWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
+  /** The split group of each batch made by splitting a refused one. */
+  private readonly groups = new Map<IntakeChunk, SplitGroup>();
 
   constructor(private readonly options: IntakeForwarderOptions) {
     this.builder = new ChunkBuilder(options.intakeKey, options.maxBatchBytes);
@@ -87,13 +90,23 @@ export class IntakeForwarder implements EventSink {
 
   private post(chunk: IntakeChunk): void {
     this.inFlight += 1;
+    const group = this.groups.get(chunk);
+    this.groups.delete(chunk);
     this.options.client
       .send(chunk.body, chunk.eventCount, this.options.signal)
       .then(
-        () => this.accepted(chunk.owners, chunk.eventCount),
-        (error: unknown) => this.failed(chunk, error),
+        () => {
+          this.accepted(chunk.owners, chunk.eventCount);
+          if (group !== undefined) {
+            group.accepted = true;
+          }
+        },
+        (error: unknown) => this.failed(chunk, error, group),
       )
       .finally(() => {
+        if (group !== undefined) {
+          this.settle(group);
+        }
         chunk.release();
         this.inFlight -= 1;
         const next = this.waiting.shift();
@@ -112,9 +125,14 @@ export class IntakeForwarder implements EventSink {
     }
   }
 
-  private failed(chunk: IntakeChunk, error: unknown): void {
+  private failed(chunk: IntakeChunk, error: unknown, group: SplitGroup | undefined): void {
     if (error instanceof IntakeError && error.kind === "refused-batch") {
-      this.split(chunk, error);
+      // A first refusal starts a group; its own answer counts as one pending batch.
+      const splitting = group ?? { pending: 1, accepted: false, refused: [] };
+      this.split(chunk, error, splitting);
+      if (group === undefined) {
+        this.settle(splitting);
+      }
 
       return;
     }
@@ -123,20 +141,19 @@ export class IntakeForwarder implements EventSink {
     }
   }
 
-  /** Re-sends the halves of a refused batch; a lone refused event is dropped and counted. */
-  private split(chunk: IntakeChunk, error: IntakeError): void {
+  /**
+   * Re-sends the halves of a refused batch, in the same split group. A lone refused event is
+   * put aside until the whole group is settled: it is the culprit only if the intake accepted
+   * other events of the group; if the intake refused them all, it is the intake that refuses,
+   * and no event may be dropped for it.
+   */
+  private split(chunk: IntakeChunk, error: IntakeError, group: SplitGroup): void {
     const events = (JSON.parse(chunk.body.toString("utf8")) as { jsons: string[] }).jsons;
     if (events.length === 1) {
       const owner = chunk.owners[0]?.owner;
-      this.options.metrics.discardedEvents.labels(this.options.maskedKey, "refused").inc();
-      this.options.logger.error("the intake refused an event, it is dropped", {
-        status: error.status,
-        bucket: owner?.object.bucket,
-        key: owner?.object.key,
-        eventBytes: Buffer.byteLength(events[0] ?? ""),
-        reason: error.message,
-      });
-      owner?.confirm(1);
+      if (owner !== undefined) {
+        group.refused.push({ owner, bytes: Buffer.byteLength(events[0] ?? ""), error });
+      }
 
       return;
     }
@@ -150,7 +167,43 @@ export class IntakeForwarder implements EventSink {
       for (let index = start; index < end; index += 1) {
         part.tryAdd(Buffer.from(events[index] ?? "", "utf8"), owners[index] as DeliveryTracker);
       }
-      this.dispatch(part.seal());
+      const sealed = part.seal();
+      if (sealed !== undefined) {
+        group.pending += 1;
+        this.groups.set(sealed, group);
+        this.dispatch(sealed);
+      }
+    }
+  }
+
+  /** Once every batch of a split group is answered, drops its culprits or fails their objects. */
+  private settle(group: SplitGroup): void {
+    group.pending -= 1;
+    if (group.pending > 0) {
+      return;
+    }
+    group.refused.forEach(({ owner, bytes, error }, index) => {
+      if (!group.accepted) {
+        owner.fail(error);
+
+        return;
+      }
+      this.options.metrics.discardedEvents.labels(this.options.maskedKey, "refused").inc();
+      if (index < LOGGED_CULPRITS_PER_GROUP) {
+        this.options.logger.error("the intake refused an event, it is dropped", {
+          status: error.status,
+          bucket: owner.object.bucket,
+          key: owner.object.key,
+          eventBytes: bytes,
+          reason: error.message,
+        });
+      }
+      owner.confirm(1);
+    });
+    if (group.accepted && group.refused.length > LOGGED_CULPRITS_PER_GROUP) {
+      this.options.logger.error("the intake refused more events, all dropped", {
+        dropped: group.refused.length - LOGGED_CULPRITS_PER_GROUP,
+      });
     }
   }
 
@@ -171,6 +224,18 @@ export class IntakeForwarder implements EventSink {
     }
   }
 }
+
+/** The batches made from one refused batch, and the lone events the intake refused. */
+interface SplitGroup {
+  /** Batches of the group not answered yet. */
+  pending: number;
+  /** True once the intake accepted one batch of the group. */
+  accepted: boolean;
+  refused: { owner: DeliveryTracker; bytes: number; error: IntakeError }[];
+}
+
+/** Refused events logged one by one per split group; the rest are summed up in one line. */
+const LOGGED_CULPRITS_PER_GROUP = 5;
 
 function expandOwners(runs: readonly OwnerRun[]): DeliveryTracker[] {
   const owners: DeliveryTracker[] = [];

@@ -18,6 +18,25 @@ const GZIP_OUTPUT_CHUNK_BYTES = 256 * 1024;
 const GZIP_PIECES_AHEAD = 2;
 
 /**
+ * Text one piece may expand to. A piece of 256 KiB is about 2 MiB of Umbrella text, but a
+ * "gzip bomb" expands a thousand times: pieces shrink with the observed ratio, so that the text
+ * decoded before the next pause stays near this size whatever the data.
+ */
+const TEXT_PER_PIECE_BYTES = 2 * 1024 * 1024;
+
+/** Smallest piece the ratio may shrink pieces to. */
+const MIN_INPUT_SLICE_BYTES = 256;
+
+/**
+ * Expansion assumed before any text came out: the first piece is small (4 KiB), and no piece
+ * is written ahead of it, so that a bomb cannot expand unseen; then pieces grow to the ratio.
+ */
+const INITIAL_RATIO = 512;
+
+/** Waits, when the consumer of the text is full, until it has room again. */
+export type RoomCheck = () => Promise<void> | undefined;
+
+/**
  * Feeds compressed bytes to a streaming gunzip and hands the decompressed bytes, in order, to
  * `onData`; `write` resolves once zlib has room for more (awaiting writes is the
  * backpressure), `end` once every byte was handed on. Accepts multi-member gzip. A decoding
@@ -33,9 +52,14 @@ export class GunzipFeeder {
   private failure: Error | undefined;
   private readonly failed: Promise<never>;
   private readonly ended: Promise<void>;
+  private textBytes = 0;
 
-  constructor(onData: (chunk: Buffer) => void) {
+  constructor(
+    onData: (chunk: Buffer) => void,
+    private readonly room: RoomCheck = () => undefined,
+  ) {
     this.gunzip.on("data", (text: Buffer) => {
+      this.textBytes += text.length;
       // zlib starts on the next piece only once this listener returns: handing the text on
       // right after lets zlib decode on its thread while this one splits and encodes.
       queueMicrotask(() => onData(text));
@@ -62,22 +86,26 @@ export class GunzipFeeder {
    * zlib meets damaged data it drops what it decoded in the same call, so pieces of a few
    * bytes lose less.
    */
-  async write(chunk: Buffer, sliceBytes = GZIP_INPUT_SLICE_BYTES): Promise<void> {
+  async write(chunk: Buffer, sliceBytes?: number): Promise<void> {
     if (this.failure !== undefined) {
       throw this.failure;
     }
     this.held.push(chunk);
     this.heldBytes += chunk.length;
-    if (this.heldBytes < sliceBytes) {
+    // The size is decided again for every piece: the ratio is learnt as the text comes out.
+    let size = sliceBytes ?? this.adaptiveSliceBytes();
+    if (this.heldBytes < size) {
       return;
     }
     const data = this.held.length === 1 ? chunk : Buffer.concat(this.held, this.heldBytes);
-    const whole = data.length - (data.length % sliceBytes);
-    this.held = whole < data.length ? [data.subarray(whole)] : [];
-    this.heldBytes = data.length - whole;
-    for (let start = 0; start < whole; start += sliceBytes) {
-      await this.writeSlice(data.subarray(start, start + sliceBytes));
+    let start = 0;
+    while (data.length - start >= size) {
+      await this.writeSlice(data.subarray(start, start + size));
+      start += size;
+      size = sliceBytes ?? this.adaptiveSliceBytes();
     }
+    this.held = start < data.length ? [data.subarray(start)] : [];
+    this.heldBytes = data.length - start;
   }
 
   async end(): Promise<void> {
@@ -95,14 +123,31 @@ export class GunzipFeeder {
     this.gunzip.destroy();
   }
 
-  /** Hands one piece to zlib, then waits for the oldest piece while too many are ahead. */
+  /** The default piece size: smaller as the data expands more. */
+  private adaptiveSliceBytes(): number {
+    const consumed = this.gunzip.bytesWritten;
+    const ratio = consumed === 0 ? INITIAL_RATIO : this.textBytes / consumed;
+    const fitting = Math.floor(TEXT_PER_PIECE_BYTES / Math.max(1, ratio));
+
+    return Math.max(MIN_INPUT_SLICE_BYTES, Math.min(GZIP_INPUT_SLICE_BYTES, fitting));
+  }
+
+  /**
+   * Hands one piece to zlib, waits for the oldest piece while too many are ahead, then for the
+   * consumer's room: text never piles up faster than it is forwarded.
+   */
   private async writeSlice(slice: Buffer): Promise<void> {
     if (this.failure !== undefined) {
       throw this.failure;
     }
     this.consumed.push(new Promise((resolve) => this.gunzip.write(slice, () => resolve())));
-    if (this.consumed.length > GZIP_PIECES_AHEAD) {
+    const ahead = this.textBytes === 0 ? 0 : GZIP_PIECES_AHEAD;
+    while (this.consumed.length > ahead) {
       await Promise.race([this.consumed.shift(), this.failed]);
+    }
+    const room = this.room();
+    if (room !== undefined) {
+      await Promise.race([room, this.failed]);
     }
   }
 }

@@ -1,5 +1,7 @@
 const LF = 0x0a;
 const CR = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 type BufferViewConstructor = new (
@@ -160,8 +162,11 @@ export class LineSplitter {
   }
 
   private emit(line: Buffer, offset: number): void {
-    const length = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
-    if (length === 0) {
+    let length = line.length;
+    while (length > 0 && line[length - 1] === CR) {
+      length -= 1;
+    }
+    if (length === 0 || isBlank(line, length)) {
       return;
     }
     if (length > this.maxLineBytes) {
@@ -190,4 +195,16 @@ export class LineSplitter {
     this.pendingLength = 0;
     this.discarding = false;
   }
+}
+
+/** True for a line of spaces and tabs only; a data line's first byte settles it. */
+function isBlank(line: Buffer, length: number): boolean {
+  for (let index = 0; index < length; index += 1) {
+    const byte = line[index];
+    if (byte !== SPACE && byte !== TAB) {
+      return false;
+    }
+  }
+
+  return true;
 }

@@ -42,10 +42,14 @@ export class ObjectProcessor {
 
   async process(ref: ObjectRef, messageId: string): Promise<ObjectOutcome> {
     const { logger, metrics } = this.options;
-    const skipReason = this.options.policy.skipReason(ref);
-    if (skipReason !== undefined) {
+    const skip = this.options.policy.skipReason(ref);
+    if (skip !== undefined) {
       metrics.notificationsIgnored.labels("not-a-log-object").inc();
-      logger.info("object skipped", { bucket: ref.bucket, key: ref.key, reason: skipReason });
+      logger.log(skip.suspicious ? "warning" : "info", "object skipped", {
+        bucket: ref.bucket,
+        key: ref.key,
+        reason: skip.reason,
+      });
 
       return { status: "skipped" };
     }
@@ -159,6 +163,16 @@ export class ObjectProcessor {
       });
 
       return { status: "unreadable", error: result.corruption };
+    }
+    if (!result.gzip && /\.gz$/i.test(ref.key) && result.storedBytes > 0) {
+      this.options.logger.log(
+        "warning",
+        "object named .gz is not gzip: its lines were read as text",
+        {
+          bucket: ref.bucket,
+          key: ref.key,
+        },
+      );
     }
     metrics.objectsRead.labels("delivered").inc();
     this.options.logger.info("object delivered", {

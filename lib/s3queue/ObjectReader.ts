@@ -6,21 +6,26 @@ import { classifyAwsError } from "../aws/classifyAwsError.js";
 import { ObjectReadError, type ObjectFailureKind } from "../errors/ObjectReadError.js";
 import { describeError } from "../errors/ModuleError.js";
 import { Backoff, sleep } from "../runtime/Backoff.js";
-import { GunzipFeeder } from "./GunzipFeeder.js";
+import { GunzipFeeder, type RoomCheck } from "./GunzipFeeder.js";
 import { LineSplitter } from "./LineSplitter.js";
 import { describeObject, type ObjectRef } from "./ObjectRef.js";
 
 const GZIP_MAGIC_FIRST = 0x1f;
 const GZIP_MAGIC_SECOND = 0x8b;
 
-/** Times a download cut mid-way is resumed from where it stopped. */
+/**
+ * Times in a row a download may fail without any progress before the object counts as
+ * unreadable for now. A download that keeps advancing (a flaky network, a paused download the
+ * server closed) resumes as often as it needs.
+ */
 export const OBJECT_RESUME_ATTEMPTS = 4;
 
 /**
  * Compressed bytes handed to zlib at once while re-decoding near damaged data: zlib drops what
- * it decoded in the call that meets the damage, so small calls there lose almost nothing.
+ * it decoded in the call that meets the damage. A first pass in small pieces finds the damaged
+ * piece, a second one feeds that piece byte by byte, so that nothing decodable is lost.
  */
-const SALVAGE_SLICE_BYTES = 256;
+const SALVAGE_SLICE_BYTES = [256, 1] as const;
 
 const RESUME_INITIAL_DELAY_MS = 500;
 const RESUME_MAX_DELAY_MS = 8_000;
@@ -75,7 +80,7 @@ export class ObjectReader {
       (line, offset) => consumer.line(line, offset),
       (offset, length) => consumer.overlong(offset, length),
     );
-    const state = new ReadState(splitter);
+    const state = new ReadState(splitter, () => consumer.room());
     const backoff = new Backoff({
       initialDelayMs: this.options.resumeDelayMs?.initial ?? RESUME_INITIAL_DELAY_MS,
       maxDelayMs: this.options.resumeDelayMs?.max ?? RESUME_MAX_DELAY_MS,
@@ -97,6 +102,8 @@ export class ObjectReader {
   ): Promise<ObjectReadResult> {
     const attempts = this.options.resumeAttempts ?? OBJECT_RESUME_ATTEMPTS;
     let etag: string | undefined;
+    let failuresWithoutProgress = 0;
+    let lastFailureAt = -1;
     for (;;) {
       const body = await this.open(ref, state.storedBytes, etag, signal);
       etag ??= body.etag;
@@ -117,14 +124,20 @@ export class ObjectReader {
         if (signal.aborted) {
           throw this.failure(ref, "aborted", "reading was cancelled", error, state.storedBytes);
         }
-        if (state.resumes >= attempts) {
+        failuresWithoutProgress =
+          state.storedBytes > lastFailureAt ? 1 : failuresWithoutProgress + 1;
+        lastFailureAt = state.storedBytes;
+        if (failuresWithoutProgress > attempts) {
           throw this.failure(
             ref,
             "transient",
-            `the download failed ${state.resumes + 1} times`,
+            `the download failed ${failuresWithoutProgress} times at byte ${state.storedBytes}`,
             error,
             state.storedBytes,
           );
+        }
+        if (failuresWithoutProgress === 1) {
+          backoff.reset();
         }
         state.resumes += 1;
         this.options.onResume?.(ref, state.storedBytes, error);
@@ -160,9 +173,10 @@ export class ObjectReader {
   }
 
   /**
-   * Decodes the object once more after damaged gzip data, to hand on the text zlib decoded
-   * just before the damage but dropped with the error: up to the last good point in large
-   * pieces (that text was handed on already and is skipped), then in tiny pieces.
+   * Decodes the object again after damaged gzip data, to hand on the text zlib decoded just
+   * before the damage but dropped with the error: up to the last good point in large pieces
+   * (that text was handed on already and is skipped), then in tiny ones; each pass narrows the
+   * damaged piece down.
    */
   private async salvage(
     ref: ObjectRef,
@@ -170,8 +184,29 @@ export class ObjectReader {
     state: ReadState,
     signal: AbortSignal,
   ): Promise<void> {
+    let safeStoredBytes = state.decodedStoredBytes;
+    for (const sliceBytes of SALVAGE_SLICE_BYTES) {
+      safeStoredBytes = await this.salvagePass(
+        ref,
+        etag,
+        state,
+        signal,
+        safeStoredBytes,
+        sliceBytes,
+      );
+    }
+  }
+
+  /** One pass of the salvage; resolves to the stored bytes zlib decoded without error. */
+  private async salvagePass(
+    ref: ObjectRef,
+    etag: string | undefined,
+    state: ReadState,
+    signal: AbortSignal,
+    safeStoredBytes: number,
+    sliceBytes: number,
+  ): Promise<number> {
     const handedOn = state.splitter.bytesSeen;
-    const safeStoredBytes = state.decodedStoredBytes;
     let decoded = 0;
     const feeder = new GunzipFeeder((text) => {
       const start = decoded;
@@ -188,16 +223,18 @@ export class ObjectReader {
         const chunk = piece as Buffer;
         const fast = Math.max(0, Math.min(chunk.length, safeStoredBytes - stored));
         await feeder.write(chunk.subarray(0, fast));
-        await feeder.write(chunk.subarray(fast), SALVAGE_SLICE_BYTES);
+        await feeder.write(chunk.subarray(fast), sliceBytes);
         stored += chunk.length;
       }
       await feeder.end();
     } catch {
-      // Meeting the damage again is the expected end of the salvage.
+      // Meeting the damage again is the expected end of a pass.
     } finally {
       stream?.destroy();
       feeder.destroy();
     }
+
+    return Math.max(safeStoredBytes, feeder.bytesConsumed);
   }
 
   private async pump(
@@ -305,7 +342,10 @@ class ReadState {
   private head: Buffer | undefined;
   private gunzip: GunzipFeeder | undefined;
 
-  constructor(readonly splitter: LineSplitter) {}
+  constructor(
+    readonly splitter: LineSplitter,
+    private readonly room: RoomCheck,
+  ) {}
 
   async feed(chunk: Buffer): Promise<void> {
     this.storedBytes += chunk.length;
@@ -359,7 +399,7 @@ class ReadState {
     const gzip = data[0] === GZIP_MAGIC_FIRST && data[1] === GZIP_MAGIC_SECOND;
     this.mode = gzip ? "gzip" : "plain";
     if (gzip) {
-      this.gunzip = new GunzipFeeder((text) => this.splitter.push(text));
+      this.gunzip = new GunzipFeeder((text) => this.splitter.push(text), this.room);
     }
   }
 

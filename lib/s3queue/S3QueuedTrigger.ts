@@ -20,7 +20,7 @@ import type { EventSink } from "./EventSink.js";
 import { FanOutSink } from "./FanOutSink.js";
 import { PlaybookForwarder, type PlaybookEventBuilder } from "./PlaybookForwarder.js";
 import { ObjectProcessor } from "./ObjectProcessor.js";
-import type { ObjectPolicy } from "./ObjectPolicy.js";
+import type { ObjectPolicy, SkipReason } from "./ObjectPolicy.js";
 import { ObjectReader } from "./ObjectReader.js";
 import type { ObjectRef } from "./ObjectRef.js";
 import { S3QueuedPipeline } from "./S3QueuedPipeline.js";
@@ -58,15 +58,25 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
     return false;
   }
 
-  skipReason(ref: ObjectRef): string | undefined {
+  skipReason(ref: ObjectRef): SkipReason | undefined {
     if (!ref.key.startsWith(this.keyPrefix)) {
-      return `outside the key prefix "${this.keyPrefix}"`;
+      const inner = ref.key.indexOf(`/${this.keyPrefix}`);
+      if (inner !== -1 && this.isLogObjectKey(ref.key)) {
+        const prefix = ref.key.slice(0, inner + 1 + this.keyPrefix.length);
+
+        return {
+          reason: `outside the key prefix "${this.keyPrefix}"; if these logs are wanted, set key_prefix to "${prefix}"`,
+          suspicious: true,
+        };
+      }
+
+      return { reason: `outside the key prefix "${this.keyPrefix}"`, suspicious: false };
     }
     if (ref.key.endsWith("/")) {
-      return "a folder placeholder";
+      return { reason: "a folder placeholder", suspicious: false };
     }
     if (!this.isLogObjectKey(ref.key)) {
-      return "not a log object";
+      return { reason: "not a log object", suspicious: false };
     }
 
     return undefined;
@@ -246,7 +256,8 @@ export abstract class S3QueuedTrigger implements ModuleCommand, ObjectPolicy {
       logger: context.logger,
       metrics: context.metrics,
       liveness: context.liveness,
-      maxAttempts: configuration.intake_max_attempts,
+      failuresBeforeError: configuration.intake_failures_before_error,
+      redactText: (text) => context.redactor.redactText(text),
       requestTimeoutMs: configuration.intake_timeout_seconds * 1000,
     });
 

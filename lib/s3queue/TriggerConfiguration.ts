@@ -23,7 +23,7 @@ export interface S3QueuedTriggerConfiguration {
   receive_wait_seconds: number;
   intake_batch_max_bytes: number;
   intake_max_concurrent_requests: number;
-  intake_max_attempts: number;
+  intake_failures_before_error: number;
   intake_timeout_seconds: number;
 }
 

@@ -106,7 +106,6 @@ describe("fault injection", () => {
         visibility_timeout_seconds: 10,
         max_concurrent_objects: 3,
         intake_batch_max_bytes: 262_144,
-        intake_max_attempts: 25,
         intake_timeout_seconds: 2,
         retry_delay_seconds: 1,
       },

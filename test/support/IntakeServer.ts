@@ -78,6 +78,19 @@ export class IntakeServer {
     });
   }
 
+  /** Resolves once at least `count` requests arrived, answered or not. */
+  async waitForRequests(count: number, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.requests.length < count) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `intake got ${this.requests.length} of ${count} requests in ${timeoutMs} ms`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   async stop(): Promise<void> {
     for (const res of this.hanging) {
       res.destroy();

@@ -173,6 +173,9 @@ describe("delivery guarantees", () => {
     }
     const one = harness.startTrigger({ trigger: { max_concurrent_objects: 2 } });
     const two = harness.startTrigger({ trigger: { max_concurrent_objects: 2 } });
+    await Promise.all(
+      [one, two].map((process) => process.waitForLog((log) => log.message === "collecting")),
+    );
     for (const key of keys) {
       await harness.notify([key]);
     }

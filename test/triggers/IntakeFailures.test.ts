@@ -64,21 +64,46 @@ describe("intake failures", () => {
     assert.deepEqual(harness.intake.events, lines);
   });
 
-  test("a message whose intake requests keep failing comes back and is delivered later", async () => {
-    const lines = umbrellaIpLines(20, "release");
+  test("holds the message through a long intake outage, reports it once, and never hands it back", async () => {
+    const lines = umbrellaIpLines(20, "outage");
     await harness.putObject("iplogs/c.csv.gz", umbrellaObject(lines));
     let failing = true;
     harness.intake.behave = () => (failing ? { status: 503 } : undefined);
     const messageId = await harness.notify(["iplogs/c.csv.gz"]);
     const trigger = harness.startTrigger({
-      trigger: { intake_max_attempts: 2, retry_delay_seconds: 1 },
+      trigger: { intake_failures_before_error: 2, visibility_timeout_seconds: 10 },
     });
 
-    await trigger.waitForLog((log) => log.message === "message released");
+    const error = await trigger.waitForLog((log) =>
+      log.message.startsWith("the intake keeps failing"),
+    );
+    assert.equal(error.level, "error");
     failing = false;
 
     await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 30_000);
     assert.deepEqual(harness.intake.events, lines);
+    assert.equal(trigger.logs.filter((log) => log.message === "message released").length, 0);
+    assert.equal(await trigger.metric("umbrella_s3_messages_received_total"), 1);
+  });
+
+  test("drops nothing when the intake refuses every event, and keeps the message", async () => {
+    const lines = umbrellaIpLines(6, "refused");
+    await harness.putObject("iplogs/refused.csv.gz", umbrellaObject(lines));
+    let refusing = true;
+    harness.intake.behave = () => (refusing ? { status: 400, body: "bad request" } : undefined);
+    const messageId = await harness.notify(["iplogs/refused.csv.gz"]);
+    const trigger = harness.startTrigger({ trigger: { retry_delay_seconds: 1 } });
+
+    const released = await trigger.waitForLog((log) => log.message === "message released");
+    refusing = false;
+    await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 30_000);
+
+    assert.equal(released["reason"], "retry");
+    assert.deepEqual(harness.intake.events, lines);
+    assert.equal(
+      await trigger.metric("symphony_module_common_discarded_events_total", { reason: "refused" }),
+      0,
+    );
   });
 
   test("reports a refused intake key once, masked, and recovers when the intake accepts it", async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, test } from "node:test";
 
@@ -59,6 +60,37 @@ describe("objects that cannot be read", () => {
     assert.deepEqual(harness.intake.events.slice(0, good.length), good);
     assert.ok(!harness.intake.events.some((line) => line.includes("after-damage-3999")));
     assert.equal(await trigger.metric("umbrella_s3_objects_total", { outcome: "corrupt" }), 1);
+  });
+
+  test("bytes after a complete gzip stream lose none of its lines", async () => {
+    const lines = umbrellaIpLines(5000, "trailing");
+    await harness.putObject(
+      "iplogs/trailing.csv.gz",
+      Buffer.concat([umbrellaObject(lines), Buffer.from("GARBAGE")]),
+    );
+    const messageId = await harness.notify(["iplogs/trailing.csv.gz"]);
+    const trigger = harness.startTrigger();
+
+    await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 15_000);
+
+    assert.deepEqual(harness.intake.events, lines);
+    await trigger.waitForLog((log) => log.message.startsWith("damaged object"));
+  });
+
+  test("keeps memory bounded on a gzip bomb while the intake does not answer", async () => {
+    const bomb = gzipSync(Buffer.alloc(256 * 1024 * 1024, "a\n"), { level: 9 });
+    await harness.putObject("iplogs/bomb.csv.gz", bomb);
+    harness.intake.behave = () => ({ hang: true });
+    await harness.notify(["iplogs/bomb.csv.gz"]);
+    const trigger = harness.startTrigger({ trigger: { intake_timeout_seconds: 300 } });
+
+    await harness.intake.waitForRequests(4, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const status = readFileSync(`/proc/${trigger.child.pid}/status`, "utf8");
+    const peakMegabytes = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+
+    assert.ok(peakMegabytes < 200, `peak RSS ${peakMegabytes.toFixed(0)} MB`);
+    assert.equal(harness.intake.requests.length, 4, "no request beyond the concurrency limit");
   });
 
   test("a truncated gzip forwards every complete line before the cut", async () => {

@@ -176,7 +176,7 @@ void describe("IntakeForwarder", () => {
   });
 
   function forwarder(
-    options: { maxBatchBytes?: number; maxConcurrentRequests?: number; maxAttempts?: number } = {},
+    options: { maxBatchBytes?: number; maxConcurrentRequests?: number } = {},
   ): IntakeForwarder {
     const client = new IntakeClient({
       intakeServer: intake.url,
@@ -186,7 +186,6 @@ void describe("IntakeForwarder", () => {
       logger,
       metrics,
       liveness,
-      maxAttempts: options.maxAttempts ?? 3,
       retryDelayMs: { initial: 5, max: 20, rejectedMax: 20 },
       requestTimeoutMs: 5_000,
     });
@@ -434,12 +433,14 @@ void describe("IntakeForwarder", () => {
     assert.equal(intake.requests.length, 0);
   });
 
-  void test("fails every owner of a batch the intake stays unavailable for", async () => {
-    intake.policy = () => 503;
-    const sink = forwarder({ maxAttempts: 2 });
+  void test("drops no event when the intake refuses them all: their objects fail", async () => {
+    intake.policy = () => 400;
+    const sink = forwarder();
     const a = tracker("a");
     const b = tracker("b");
-    sink.add(Buffer.from("a1"), a);
+    for (const line of ["a1", "a2", "a3"]) {
+      sink.add(Buffer.from(line), a);
+    }
     sink.add(Buffer.from("b1"), b);
     a.finishReading();
     b.finishReading();
@@ -449,11 +450,11 @@ void describe("IntakeForwarder", () => {
     for (const owner of [a, b]) {
       await assert.rejects(
         owner.delivered,
-        (error: unknown) => error instanceof IntakeError && error.kind === "unavailable",
+        (error: unknown) => error instanceof IntakeError && error.kind === "refused-batch",
       );
-      assert.equal(owner.failed, true);
     }
-    assert.equal(intake.requests.length, 2);
+    assert.equal(await counterValue(metrics.discardedEvents, { reason: "refused" }), 0);
+    assert.equal(intake.requests.length, 7, "the batch of 4, two halves, four singles");
   });
 
   void test("fails the owners when the shutdown aborts the requests in flight", async () => {

@@ -58,9 +58,17 @@ void describe("LineSplitter", () => {
     assert.deepEqual(events, [
       { kind: "line", text: "a,1", offset: 0 },
       { kind: "line", text: "b,2", offset: 8 },
-      { kind: "line", text: "  ", offset: 12 },
       { kind: "line", text: "c,3", offset: 15 },
     ]);
+  });
+
+  void test("skips lines of blanks only and drops every CR before the LF", () => {
+    const events = split([bytes('a\n  \t \n\t\nb\r\r\n "c" \n')], 100);
+
+    assert.deepEqual(
+      events.map((event) => (event.kind === "line" ? event.text : "overlong")),
+      ["a", "b", ' "c" '],
+    );
   });
 
   void test("keeps a CR that is not right before the LF", () => {
