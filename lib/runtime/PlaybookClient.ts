@@ -182,10 +182,11 @@ export class PlaybookClient {
     }
   }
 
+  /** Redacted before it is cut, so that a secret cut in two cannot show its first half. */
   private excerpt(body: string): string {
-    const text = body.trim() === "" ? "(empty answer)" : body.slice(0, ANSWER_EXCERPT_CHARS);
+    const redacted = this.options.redactor?.redactText(body) ?? body;
 
-    return this.options.redactor?.redactText(text) ?? text;
+    return redacted.trim() === "" ? "(empty answer)" : redacted.slice(0, ANSWER_EXCERPT_CHARS);
   }
 }
 
