@@ -20,4 +20,4 @@ COPY schemas ./schemas
 COPY manifest.json logo.svg CHANGELOG.md ./
 RUN useradd --system --user-group --no-create-home --shell /usr/sbin/nologin sekoiaio-runtime
 USER sekoiaio-runtime
-ENTRYPOINT ["node", "/app/dist/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "/app/dist/main.js"]

@@ -5,6 +5,7 @@ import { join } from "node:path";
 
 import { TriggerProcess } from "../test/support/TriggerHarness.js";
 import type { BenchServices } from "./BenchServices.js";
+import { PRODUCTION_NODE_FLAGS } from "../lib/runtime/NodeFlags.js";
 import { peakRssBytes } from "./ProcessMemory.js";
 import {
   BENCH_CREDENTIALS,
@@ -47,17 +48,21 @@ export class TriggerRun {
         receive_wait_seconds: RECEIVE_WAIT_SECONDS,
       }),
     );
-    const child = spawn(process.execPath, ["dist/main.js", "cisco_umbrella_ip_logs"], {
-      env: {
-        PATH: process.env["PATH"] ?? "",
-        SYMPHONY_DIR: directory,
-        AWS_ENDPOINT_URL: services.emulatorUrl,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        LIVENESS_PORT: "0",
-        METRICS_PORT: "0",
+    const child = spawn(
+      process.execPath,
+      [...PRODUCTION_NODE_FLAGS, "dist/main.js", "cisco_umbrella_ip_logs"],
+      {
+        env: {
+          PATH: process.env["PATH"] ?? "",
+          SYMPHONY_DIR: directory,
+          AWS_ENDPOINT_URL: services.emulatorUrl,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+          LIVENESS_PORT: "0",
+          METRICS_PORT: "0",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
       },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    );
     const run = new TriggerRun(new TriggerProcess(child), directory);
     await run.trigger.waitForLog((log) => log.message === "collecting", TRIGGER_START_TIMEOUT_MS);
 
