@@ -161,6 +161,39 @@ describe("Cisco Umbrella IP logs trigger, end to end", () => {
     assert.equal(harness.intake.requests.length, requests);
   });
 
+  test("warns with the key_prefix to set when IP logs sit under another folder", async () => {
+    const key = "1234567_0123456789abcdef0123456789abcdef01234567/iplogs/2024-05-01/x.csv.gz";
+    await harness.putObject(key, umbrellaObject(umbrellaIpLines(3, "managed")));
+
+    const messageId = await harness.notify([key]);
+    await harness.emulator.server.spy.waitForMessageWithId(messageId, "consumed", 15_000);
+
+    const warning = await trigger.waitForLog((log) => log["key"] === key);
+    assert.equal(warning.level, "warning");
+    assert.match(
+      String(warning["reason"]),
+      /set key_prefix to "1234567_0123456789abcdef0123456789abcdef01234567\/iplogs\/"/,
+    );
+  });
+
+  test("warns when an object named .gz is not gzip, and reads it as text", async () => {
+    const lines = umbrellaIpLines(4, "notgzip");
+    await harness.putObject("iplogs/2024-05-01/not-gzip.csv.gz", umbrellaObject(lines, false));
+    const from = harness.intake.events.length;
+
+    const events = await delivered(
+      await harness.notify(["iplogs/2024-05-01/not-gzip.csv.gz"]),
+      from,
+      4,
+    );
+
+    assert.deepEqual(events, lines);
+    const warning = await trigger.waitForLog((log) =>
+      log.message.startsWith("object named .gz is not gzip"),
+    );
+    assert.equal(warning["key"], "iplogs/2024-05-01/not-gzip.csv.gz");
+  });
+
   test("stops on SIGTERM with exit code 0 and an empty queue", async () => {
     assert.deepEqual(harness.queueDepth(), { ready: 0, inflight: 0, delayed: 0 });
 
