@@ -145,10 +145,14 @@ describe("delivery guarantees", () => {
     };
     await harness.notify(["iplogs/killed.csv.gz"]);
     await first.exited;
-    const acceptedBeforeKill = harness.intake.events.length;
     await harness.notify(["iplogs/waiting.csv.gz"]);
 
-    harness.startTrigger({ trigger: { visibility_timeout_seconds: 10 } });
+    const second = harness.startTrigger({ trigger: { visibility_timeout_seconds: 10 } });
+    // Requests the first process sent just before it died may still be arriving; the second
+    // process gets the killed message only after its 10 s visibility timeout.
+    await second.waitForLog((log) => log.message === "collecting");
+    const killedLines = new Set(inFlight);
+    const acceptedBeforeKill = harness.intake.events.filter((line) => killedLines.has(line)).length;
     await harness.intake.waitForEvents(inFlight.length + waiting.length, 40_000);
     await harness.waitForEmptyQueue(40_000);
 
