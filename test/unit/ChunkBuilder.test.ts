@@ -3,25 +3,9 @@ import { describe, test } from "node:test";
 
 import { ChunkBuilder } from "../../lib/intake/ChunkBuilder.js";
 import type { IntakeChunk } from "../../lib/intake/IntakeChunk.js";
-import { DeliveryTracker } from "../../lib/s3queue/DeliveryTracker.js";
-import type { ObjectRef } from "../../lib/s3queue/ObjectRef.js";
+import { tracker } from "../support/TestHelpers.js";
 
 const INTAKE_KEY = "intake-key-0123456789";
-
-function tracker(key: string): DeliveryTracker {
-  const ref: ObjectRef = {
-    bucket: "umbrella-logs",
-    key,
-    size: undefined,
-    etag: undefined,
-    sequencer: undefined,
-    versionId: undefined,
-    eventTime: undefined,
-    source: "s3",
-  };
-
-  return new DeliveryTracker(ref);
-}
 
 interface Body {
   intake_key: string;

@@ -1,34 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { DeliveryTracker } from "../../lib/s3queue/DeliveryTracker.js";
-
-function tracker(): DeliveryTracker {
-  return new DeliveryTracker({
-    bucket: "umbrella-logs",
-    key: "iplogs/a.csv.gz",
-    size: undefined,
-    etag: undefined,
-    sequencer: undefined,
-    versionId: undefined,
-    eventTime: undefined,
-    source: "s3",
-  });
-}
-
-/** Resolves to "pending" unless the promise already settled. */
-async function state(promise: Promise<unknown>): Promise<"pending" | "resolved" | "rejected"> {
-  const pending = Symbol("pending");
-  const outcome = await Promise.race([
-    promise.then(
-      () => "resolved" as const,
-      () => "rejected" as const,
-    ),
-    new Promise<typeof pending>((resolve) => setImmediate(() => resolve(pending))),
-  ]);
-
-  return outcome === pending ? "pending" : outcome;
-}
+import { promiseState, tracker } from "../support/TestHelpers.js";
 
 void describe("DeliveryTracker", () => {
   void test("is delivered once reading is over and every event was confirmed", async () => {
@@ -39,9 +12,9 @@ void describe("DeliveryTracker", () => {
     owner.confirm(2);
     owner.finishReading();
 
-    assert.equal(await state(owner.delivered), "pending");
+    assert.equal(await promiseState(owner.delivered), "pending");
     owner.confirm(1);
-    assert.equal(await state(owner.delivered), "resolved");
+    assert.equal(await promiseState(owner.delivered), "resolved");
     assert.equal(owner.eventsAdded, 3);
     assert.equal(owner.eventsConfirmed, 3);
   });
@@ -51,9 +24,9 @@ void describe("DeliveryTracker", () => {
     owner.eventAdded();
     owner.confirm(1);
 
-    assert.equal(await state(owner.delivered), "pending");
+    assert.equal(await promiseState(owner.delivered), "pending");
     owner.finishReading();
-    assert.equal(await state(owner.delivered), "resolved");
+    assert.equal(await promiseState(owner.delivered), "resolved");
   });
 
   void test("is delivered at once for an object without events", async () => {
@@ -61,7 +34,7 @@ void describe("DeliveryTracker", () => {
 
     owner.finishReading();
 
-    assert.equal(await state(owner.delivered), "resolved");
+    assert.equal(await promiseState(owner.delivered), "resolved");
   });
 
   void test("fails on the first failure and keeps that error", async () => {
@@ -92,7 +65,7 @@ void describe("DeliveryTracker", () => {
 
     owner.fail(new Error("late"));
 
-    assert.equal(await state(owner.delivered), "resolved");
+    assert.equal(await promiseState(owner.delivered), "resolved");
     assert.equal(owner.failed, false);
   });
 

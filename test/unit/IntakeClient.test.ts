@@ -16,6 +16,7 @@ import { Liveness } from "../../lib/runtime/Liveness.js";
 import { Metrics } from "../../lib/runtime/Metrics.js";
 import { SecretRedactor, maskIntakeKey } from "../../lib/runtime/SecretRedactor.js";
 import { IntakeServer } from "../support/IntakeServer.js";
+import { counterValue } from "../support/TestHelpers.js";
 
 const INTAKE_KEY = "a1b2c3d4-5e6f-7a8b-9c0d-e1f2a3b4c5d6";
 const MASKED_KEY = maskIntakeKey(INTAKE_KEY);
@@ -51,20 +52,6 @@ class LogSink extends PassThrough {
 
 function body(events: string[]): Buffer {
   return Buffer.from(JSON.stringify({ intake_key: INTAKE_KEY, jsons: events }));
-}
-
-async function counterValue(
-  counter: Metrics["retries"],
-  labels: Record<string, string>,
-): Promise<number> {
-  const { values } = await counter.get();
-  const match = values.find((value) =>
-    Object.entries(labels).every(
-      ([name, expected]) => (value.labels as Record<string, unknown>)[name] === expected,
-    ),
-  );
-
-  return match?.value ?? 0;
 }
 
 void describe("IntakeClient", () => {

@@ -12,7 +12,7 @@ import { createLogger, type Logger } from "../../lib/runtime/createLogger.js";
 import { Liveness } from "../../lib/runtime/Liveness.js";
 import { Metrics } from "../../lib/runtime/Metrics.js";
 import { SecretRedactor, maskIntakeKey } from "../../lib/runtime/SecretRedactor.js";
-import { DeliveryTracker } from "../../lib/s3queue/DeliveryTracker.js";
+import { counterValue, promiseState, tracker } from "../support/TestHelpers.js";
 
 const INTAKE_KEY = "f00dfeed-0000-4000-8000-123456789abc";
 const MASKED_KEY = maskIntakeKey(INTAKE_KEY);
@@ -105,47 +105,6 @@ class GatedIntake {
   }
 }
 
-function tracker(key: string): DeliveryTracker {
-  return new DeliveryTracker({
-    bucket: "umbrella-logs",
-    key,
-    size: undefined,
-    etag: undefined,
-    sequencer: undefined,
-    versionId: undefined,
-    eventTime: undefined,
-    source: "s3",
-  });
-}
-
-/** Settles to "pending" unless the promise already settled. */
-async function state(promise: Promise<unknown>): Promise<"pending" | "resolved" | "rejected"> {
-  const pending = Symbol("pending");
-  const outcome = await Promise.race([
-    promise.then(
-      () => "resolved" as const,
-      () => "rejected" as const,
-    ),
-    new Promise<typeof pending>((resolve) => setImmediate(() => resolve(pending))),
-  ]);
-
-  return outcome === pending ? "pending" : outcome;
-}
-
-async function counterValue(
-  counter: Metrics["discardedEvents"],
-  labels: Record<string, string>,
-): Promise<number> {
-  const { values } = await counter.get();
-  const match = values.find((value) =>
-    Object.entries(labels).every(
-      ([name, expected]) => (value.labels as Record<string, unknown>)[name] === expected,
-    ),
-  );
-
-  return match?.value ?? 0;
-}
-
 void describe("IntakeForwarder", () => {
   let intake: GatedIntake;
   let http: HttpTransport;
@@ -219,8 +178,8 @@ void describe("IntakeForwarder", () => {
 
     assert.deepEqual(intake.requests[0]?.events, ["a1", "b1", "a2"]);
     assert.equal(a.eventsConfirmed, 0);
-    assert.equal(await state(a.delivered), "pending");
-    assert.equal(await state(b.delivered), "pending");
+    assert.equal(await promiseState(a.delivered), "pending");
+    assert.equal(await promiseState(b.delivered), "pending");
     assert.equal(liveness.report().last_events_time, undefined);
 
     intake.requests[0]?.answer(200);
@@ -350,7 +309,7 @@ void describe("IntakeForwarder", () => {
     const owners = [tracker("o1"), tracker("o2"), tracker("o3")];
 
     assert.equal(sink.congested, false);
-    assert.equal(await state(sink.drained()), "resolved");
+    assert.equal(await promiseState(sink.drained()), "resolved");
     for (const [index, owner] of owners.entries()) {
       sink.add(Buffer.from(`event-${index}`), owner);
       sink.objectEnded(owner);
@@ -359,20 +318,20 @@ void describe("IntakeForwarder", () => {
 
     assert.equal(sink.congested, true);
     const drained = sink.drained();
-    assert.equal(await state(drained), "pending");
+    assert.equal(await promiseState(drained), "pending");
     assert.equal(intake.requests.length, 2, "the third batch waits");
 
     intake.requests[0]?.answer(200);
     await intake.waitForRequests(3);
     assert.equal(sink.congested, true, "the waiting batch took the free place");
-    assert.equal(await state(drained), "pending");
+    assert.equal(await promiseState(drained), "pending");
 
     intake.requests[1]?.answer(200);
     await drained;
     assert.equal(sink.congested, false);
 
     const closed = sink.close();
-    assert.equal(await state(closed), "pending");
+    assert.equal(await promiseState(closed), "pending");
     intake.requests[2]?.answer(200);
     await closed;
     assert.equal(intake.maxInFlight, 2);
@@ -395,7 +354,7 @@ void describe("IntakeForwarder", () => {
       await sink.close();
     })();
     let answered = 0;
-    while ((await state(reader)) === "pending") {
+    while ((await promiseState(reader)) === "pending") {
       await intake.waitForRequests(answered + 1);
       assert.ok(intake.inFlight <= maxConcurrentRequests, `${intake.inFlight} in flight`);
       intake.requests[answered]?.answer(200);
@@ -417,8 +376,8 @@ void describe("IntakeForwarder", () => {
 
     const closed = sink.close();
     await intake.waitForRequests(1);
-    assert.equal(await state(closed), "pending");
-    assert.equal(await state(owner.delivered), "pending");
+    assert.equal(await promiseState(closed), "pending");
+    assert.equal(await promiseState(owner.delivered), "pending");
 
     intake.requests[0]?.answer(200);
     await closed;
@@ -429,7 +388,7 @@ void describe("IntakeForwarder", () => {
   void test("close() resolves at once when nothing was added", async () => {
     const sink = forwarder();
 
-    assert.equal(await state(sink.close()), "resolved");
+    assert.equal(await promiseState(sink.close()), "resolved");
     assert.equal(intake.requests.length, 0);
   });
 

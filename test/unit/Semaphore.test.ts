@@ -2,20 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { Semaphore } from "../../lib/s3queue/Semaphore.js";
-
-/** Resolves to "pending" unless the promise already settled. */
-async function state(promise: Promise<unknown>): Promise<"pending" | "resolved" | "rejected"> {
-  const pending = Symbol("pending");
-  const outcome = await Promise.race([
-    promise.then(
-      () => "resolved" as const,
-      () => "rejected" as const,
-    ),
-    new Promise<typeof pending>((resolve) => setImmediate(() => resolve(pending))),
-  ]);
-
-  return outcome === pending ? "pending" : outcome;
-}
+import { promiseState } from "../support/TestHelpers.js";
 
 void describe("Semaphore", () => {
   void test("grants up to `permits` holders at once and makes the next one wait", async () => {
@@ -26,9 +13,9 @@ void describe("Semaphore", () => {
     const third = semaphore.acquire();
 
     assert.equal(semaphore.free, 0);
-    assert.equal(await state(third), "pending");
+    assert.equal(await promiseState(third), "pending");
     semaphore.release();
-    assert.equal(await state(third), "resolved");
+    assert.equal(await promiseState(third), "resolved");
     assert.equal(semaphore.free, 0);
   });
 
@@ -66,7 +53,7 @@ void describe("Semaphore", () => {
     await assert.rejects(aborted, /aborted/);
     semaphore.release();
 
-    assert.equal(await state(next), "resolved");
+    assert.equal(await promiseState(next), "resolved");
     semaphore.release();
     assert.equal(semaphore.free, 1, "the aborted waiter holds no permit");
   });
