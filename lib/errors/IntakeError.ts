@@ -1,11 +1,10 @@
 import { ModuleError, type ModuleErrorOptions } from "./ModuleError.js";
 
-/** Why the intake did not accept a batch. */
+/**
+ * Why the intake did not accept a batch. Outages and a refused key are not failures: the
+ * client retries them in place until the intake accepts or the work is cancelled.
+ */
 export type IntakeFailureKind =
-  /** 401, 403 or 404: the intake key or the intake server is wrong. Retrying soon is useless. */
-  | "rejected"
-  /** 429, 5xx, a timeout or a network error, still failing after the retries. */
-  | "unavailable"
   /** 400, 413 or another status that says the batch itself is at fault. */
   | "refused-batch"
   /** The work was cancelled (shutdown). */

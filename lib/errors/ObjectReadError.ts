@@ -35,9 +35,4 @@ export class ObjectReadError extends ModuleError {
     this.key = location.key;
     this.offset = location.offset;
   }
-
-  /** True when retrying later may succeed, so the queue message must be kept. */
-  get retryable(): boolean {
-    return this.kind === "access-denied" || this.kind === "transient" || this.kind === "unknown";
-  }
 }

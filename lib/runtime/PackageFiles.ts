@@ -45,10 +45,6 @@ export function readPackageJson<T>(relativePath: string): T {
   return JSON.parse(readFileSync(join(PACKAGE_ROOT, relativePath), "utf8")) as T;
 }
 
-export function loadManifest(): ModuleManifest {
-  return readPackageJson<ModuleManifest>("manifest.json");
-}
-
 /** The module configuration schema, source of truth for manifest.json `configuration`. */
 export function loadModuleConfigurationSchema(): JsonSchema {
   return readPackageJson<JsonSchema>("schemas/module_configuration.json");

@@ -443,9 +443,6 @@ function countsTowardsGivingUp(error: unknown): boolean {
 
 /** The outage a failure comes from, as the reason of the message's release. */
 function outageOf(error: unknown): string {
-  if (error instanceof IntakeError) {
-    return "intake";
-  }
   if (error instanceof PlatformError) {
     return "playbook";
   }

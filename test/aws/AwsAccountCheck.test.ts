@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, beforeEach, describe, test } from "node:test";
@@ -8,14 +7,14 @@ import assert from "node:assert/strict";
 import { checkAwsAccount, queueUrlRegion } from "../../lib/aws/AwsAccountCheck.js";
 import type { AwsAccessServices } from "../../lib/aws/createCredentialProvider.js";
 import type { ModuleConfiguration } from "../../lib/aws/ModuleConfiguration.js";
-import { HttpTransport } from "../../lib/http/HttpTransport.js";
+import type { HttpTransport } from "../../lib/http/HttpTransport.js";
 import { createLogger } from "../../lib/runtime/createLogger.js";
 import { SecretRedactor } from "../../lib/runtime/SecretRedactor.js";
 import { SymphonyConfig } from "../../lib/runtime/SymphonyConfig.js";
 import { AwsFaultProxy } from "../support/AwsFaultProxy.js";
-import { startEmulator, TEST_REGION, type Emulator } from "../support/Emulator.js";
-import { FakeSts } from "../support/FakeSts.js";
-import { FakeTokenEndpoint } from "./FakeTokenEndpoint.js";
+import { TEST_REGION, type Emulator } from "../support/Emulator.js";
+import type { FakeSts } from "../support/FakeSts.js";
+import { RoleAccessWorld } from "../support/RoleAccessWorld.js";
 
 const KEYS: ModuleConfiguration = {
   aws_region_name: TEST_REGION,
@@ -28,25 +27,18 @@ const ROLE: ModuleConfiguration = {
 };
 
 void describe("checkAwsAccount", () => {
+  let world: RoleAccessWorld;
   let emulator: Emulator;
   let proxy: AwsFaultProxy;
   let sts: FakeSts;
-  let tokens: FakeTokenEndpoint;
   let http: HttpTransport;
   let directory: string;
   let umbrellaUrl: string;
   let elsewhereUrl: string;
 
   before(async () => {
-    emulator = await startEmulator();
-    proxy = await new AwsFaultProxy(emulator.address).start();
-    sts = await new FakeSts().start();
-    tokens = await new FakeTokenEndpoint().start();
-    http = new HttpTransport();
-    directory = mkdtempSync(join(tmpdir(), "account-check-"));
-    writeFileSync(join(directory, "url_logs"), `${tokens.url}/api/v1/logs`);
-    writeFileSync(join(directory, "token"), "platform-bearer-token-0123456789");
-    writeFileSync(join(directory, "trigger_configuration_uuid"), "trigger-uuid-1");
+    world = await RoleAccessWorld.start("account-check-");
+    ({ emulator, proxy, sts, http, directory } = world);
     writeFileSync(join(directory, "community_uuid"), "community-uuid-1");
     umbrellaUrl = emulator.server.createQueue("umbrella").queueUrl;
     elsewhereUrl = emulator.server.createQueue("elsewhere", { region: "us-east-1" }).queueUrl;
@@ -59,12 +51,7 @@ void describe("checkAwsAccount", () => {
   });
 
   after(async () => {
-    http.close();
-    rmSync(directory, { recursive: true, force: true });
-    await tokens.stop();
-    await sts.stop();
-    await proxy.stop();
-    await emulator.stop();
+    await world.stop();
   });
 
   function services(): AwsAccessServices {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,14 +7,15 @@ import { CreateQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 
 import { createAwsClients } from "../../lib/aws/AwsClientFactory.js";
 import { createCredentialProvider } from "../../lib/aws/createCredentialProvider.js";
-import { HttpTransport } from "../../lib/http/HttpTransport.js";
+import type { HttpTransport } from "../../lib/http/HttpTransport.js";
 import { createLogger } from "../../lib/runtime/createLogger.js";
 import { SecretRedactor } from "../../lib/runtime/SecretRedactor.js";
 import { SymphonyConfig } from "../../lib/runtime/SymphonyConfig.js";
-import { AwsFaultProxy } from "../support/AwsFaultProxy.js";
-import { startEmulator, TEST_REGION, type Emulator } from "../support/Emulator.js";
-import { FakeSts } from "../support/FakeSts.js";
-import { FakeTokenEndpoint } from "./FakeTokenEndpoint.js";
+import type { AwsFaultProxy } from "../support/AwsFaultProxy.js";
+import { TEST_REGION, type Emulator } from "../support/Emulator.js";
+import type { FakeSts } from "../support/FakeSts.js";
+import type { FakeTokenEndpoint } from "./FakeTokenEndpoint.js";
+import { RoleAccessWorld } from "../support/RoleAccessWorld.js";
 
 const BUCKET = "umbrella-logs";
 const KEY = "iplogs/2024-01-01/sample.csv.gz";
@@ -27,6 +25,7 @@ const REFRESHES_TO_OBSERVE = 3;
 const STREAM_LIMIT_MS = 8_000;
 
 void describe("role credentials refreshed during a stream of S3 and SQS calls", () => {
+  let world: RoleAccessWorld;
   let emulator: Emulator;
   let proxy: AwsFaultProxy;
   let sts: FakeSts;
@@ -36,16 +35,9 @@ void describe("role credentials refreshed during a stream of S3 and SQS calls", 
   let queueUrl: string;
 
   before(async () => {
-    emulator = await startEmulator();
-    proxy = await new AwsFaultProxy(emulator.address).start();
-    sts = await new FakeSts().start();
+    world = await RoleAccessWorld.start("oidc-load-");
+    ({ emulator, proxy, sts, tokens, http, directory } = world);
     sts.lifetimeMs = CREDENTIAL_LIFETIME_MS;
-    tokens = await new FakeTokenEndpoint().start();
-    http = new HttpTransport();
-    directory = mkdtempSync(join(tmpdir(), "oidc-load-"));
-    writeFileSync(join(directory, "url_logs"), `${tokens.url}/api/v1/logs`);
-    writeFileSync(join(directory, "token"), "platform-bearer-token-0123456789");
-    writeFileSync(join(directory, "trigger_configuration_uuid"), "trigger-uuid-1");
     await emulator.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await emulator.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: "line\n" }));
     const queue = await emulator.sqs.send(new CreateQueueCommand({ QueueName: "umbrella" }));
@@ -53,12 +45,7 @@ void describe("role credentials refreshed during a stream of S3 and SQS calls", 
   });
 
   after(async () => {
-    http.close();
-    rmSync(directory, { recursive: true, force: true });
-    await tokens.stop();
-    await sts.stop();
-    await proxy.stop();
-    await emulator.stop();
+    await world.stop();
   });
 
   void test("picks up several refreshed credentials with no call failing", async (t) => {

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,14 +9,14 @@ import {
   createCredentialProvider,
   type AwsAccessServices,
 } from "../../lib/aws/createCredentialProvider.js";
-import { HttpTransport } from "../../lib/http/HttpTransport.js";
+import type { HttpTransport } from "../../lib/http/HttpTransport.js";
 import { createLogger } from "../../lib/runtime/createLogger.js";
 import { SecretRedactor } from "../../lib/runtime/SecretRedactor.js";
 import { SymphonyConfig } from "../../lib/runtime/SymphonyConfig.js";
-import { AwsFaultProxy } from "../support/AwsFaultProxy.js";
-import { startEmulator, TEST_REGION, type Emulator } from "../support/Emulator.js";
-import { FakeSts } from "../support/FakeSts.js";
-import { FakeTokenEndpoint } from "./FakeTokenEndpoint.js";
+import type { AwsFaultProxy } from "../support/AwsFaultProxy.js";
+import { TEST_REGION, type Emulator } from "../support/Emulator.js";
+import type { FakeSts } from "../support/FakeSts.js";
+import { RoleAccessWorld } from "../support/RoleAccessWorld.js";
 
 const ACCESS_KEY = "AKIACONFIGUREDKEY001";
 const SECRET_KEY = "configured-secret-access-key-0001";
@@ -31,25 +28,18 @@ const STORAGE_VARIABLES = {
 };
 
 void describe("createCredentialProvider", () => {
+  let world: RoleAccessWorld;
   let emulator: Emulator;
   let proxy: AwsFaultProxy;
   let sts: FakeSts;
-  let tokens: FakeTokenEndpoint;
   let http: HttpTransport;
   let directory: string;
   let queueUrl: string;
   const saved: Record<string, string | undefined> = {};
 
   before(async () => {
-    emulator = await startEmulator();
-    proxy = await new AwsFaultProxy(emulator.address).start();
-    sts = await new FakeSts().start();
-    tokens = await new FakeTokenEndpoint().start();
-    http = new HttpTransport();
-    directory = mkdtempSync(join(tmpdir(), "credentials-"));
-    writeFileSync(join(directory, "url_logs"), `${tokens.url}/api/v1/logs`);
-    writeFileSync(join(directory, "token"), "platform-bearer-token-0123456789");
-    writeFileSync(join(directory, "trigger_configuration_uuid"), "trigger-uuid-1");
+    world = await RoleAccessWorld.start("credentials-");
+    ({ emulator, proxy, sts, http, directory } = world);
     const queue = await emulator.sqs.send(new CreateQueueCommand({ QueueName: "umbrella" }));
     queueUrl = queue.QueueUrl ?? "";
     for (const [name, value] of Object.entries(STORAGE_VARIABLES)) {
@@ -66,12 +56,7 @@ void describe("createCredentialProvider", () => {
         process.env[name] = value;
       }
     }
-    http.close();
-    rmSync(directory, { recursive: true, force: true });
-    await tokens.stop();
-    await sts.stop();
-    await proxy.stop();
-    await emulator.stop();
+    await world.stop();
   });
 
   function services(redactor: SecretRedactor): AwsAccessServices {

@@ -163,7 +163,7 @@ void describe("createLogger", () => {
   void test("flattens an error field with its name, code and cause, secrets replaced", async () => {
     const { lines, text } = await logged((logger) => {
       logger.error("push failed", {
-        error: new IntakeError("unavailable", 503, `POST with ${INTAKE_KEY} failed`, {
+        error: new IntakeError("refused-batch", 400, `POST with ${INTAKE_KEY} failed`, {
           cause: new Error(`socket said ${SECRET}`),
         }),
       });
@@ -172,7 +172,7 @@ void describe("createLogger", () => {
     assert.ok(!text.includes(SECRET) && !text.includes(INTAKE_KEY), text);
     assert.deepEqual(lines[0]?.["error"], {
       name: "IntakeError",
-      code: "UMB_INTAKE_UNAVAILABLE",
+      code: "UMB_INTAKE_REFUSED_BATCH",
       message: "POST with abcd**** failed",
       cause: "socket said [redacted]",
     });
